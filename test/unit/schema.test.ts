@@ -26,3 +26,16 @@ describe('caffe.proto schema', () => {
     expect(c.bias_term).toBe(true);
   });
 });
+
+describe('withDefaults on nested messages', () => {
+  it('fills defaults inside present sub-messages and repeated sub-messages', () => {
+    const c = withDefaults<{ weight_filler: { type: string; std: number; value: number } }>('ConvolutionParameter', {
+      weight_filler: { std: 0.01 },
+    });
+    expect(c.weight_filler).toEqual(expect.objectContaining({ type: 'constant', std: 0.01, value: 0 }));
+    const d = withDefaults<{ nms_param: { nms_threshold: number; eta: number } }>('DetectionOutputParameter', { nms_param: { top_k: 100 } });
+    expect(d.nms_param).toEqual(expect.objectContaining({ nms_threshold: Math.fround(0.3), eta: 1, top_k: 100 }));
+    const i = withDefaults<{ shape: { dim: number[] }[] }>('InputParameter', { shape: [{ dim: [1, 3] }, {}] });
+    expect(i.shape).toEqual([{ dim: [1, 3] }, { dim: [] }]);
+  });
+});

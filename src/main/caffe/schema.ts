@@ -18,9 +18,11 @@ export function caffeSchema(): protobuf.Root {
   return (root = parsed.root);
 }
 
-/** A message type of caffe.proto by its short name, e.g. `LayerParameter` or `PriorBoxParameter.CodeType`'s parent. */
+/** A message type of caffe.proto by its short name (`LayerParameter`) or full name (`.caffe.LayerParameter`). */
 export function messageType(name: string): protobuf.Type {
-  return caffeSchema().lookupType(name.startsWith('caffe.') ? name : `caffe.${name}`);
+  // protobufjs full names carry a leading dot (".caffe.FillerParameter").
+  const bare = name.startsWith('.') ? name.slice(1) : name;
+  return caffeSchema().lookupType(bare.startsWith('caffe.') ? bare : `caffe.${bare}`);
 }
 
 /** An enum's value name for a number, or undefined when the number is not a value of the enum. */
@@ -65,6 +67,9 @@ export function withDefaults<T = Message>(typeName: string, msg: Message | undef
       out[field.name] = field.resolvedType.valuesById[field.typeDefault as number];
     } else if (field.type === 'bytes') {
       out[field.name] = new Uint8Array(0);
+    } else if (field.type === 'float') {
+      // Caffe holds float fields as float32: 0.3 is 0.30000001192092896, as the parser stores it.
+      out[field.name] = Math.fround(field.typeDefault as number);
     } else {
       out[field.name] = field.typeDefault as number | boolean | string;
     }

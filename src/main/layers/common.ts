@@ -1,0 +1,84 @@
+/**
+ * Blob helpers the shape rules share: Caffe's Blob::CanonicalAxisIndex, count(), legacy 4-D
+ * accessors, and the element-wise ("neuron") layer shape. Not a layer type itself.
+ */
+import { repeated, type Message, type Scalar } from '../caffe/message.js';
+import { registerLayer } from './registry.js';
+import type { LayerDef, LayerShapes, Shape, ShapeContext } from './types.js';
+
+export const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** Product of shape[start..end) (1 for an empty range), as Blob::count(start, end). */
+export function count(shape: readonly number[], start = 0, end = shape.length): number {
+  let n = 1;
+  for (let i = start; i < end; i++) n *= shape[i];
+  return n;
+}
+
+/** Blob::CanonicalAxisIndex: -N <= axis < N, negative axes count from the end. */
+export function canonicalAxis(ctx: ShapeContext, shape: readonly number[], axis: number, field: string): number {
+  const n = shape.length;
+  if (axis < -n || axis >= n) ctx.fail(`axis ${axis} out of range for ${n}-D blob with shape ${fmt(shape)}`, field);
+  return axis < 0 ? axis + n : axis;
+}
+
+/**
+ * Blob::LegacyShape (num/channels/height/width): only for blobs of at most 4 axes, and an index
+ * past the blob's axes reads as 1.
+ */
+export function legacyDim(ctx: ShapeContext, shape: readonly number[], index: number, field?: string): number {
+  if (shape.length > 4) ctx.fail(`cannot use legacy accessors on blobs with more than 4 axes (shape ${fmt(shape)})`, field);
+  if (index >= shape.length || index < -shape.length) return 1;
+  return shape[index < 0 ? index + shape.length : index];
+}
+
+/** A repeated field of a defaults-filled parameter message, as an array whatever its form. */
+export const list = <T extends Scalar | Message = number>(msg: Message, field: string): T[] => repeated<T>(msg, field);
+
+/** A repeated numeric value (array, lone value or absent) as an array of numbers. */
+export const asList = (v: unknown): number[] => (v === undefined ? [] : Array.isArray(v) ? v.map(Number) : [Number(v)]);
+
+/** The dims of a BlobShape message. */
+export const blobShapeDims = (shape: Message | undefined): number[] => repeated<number>(shape, 'dim');
+
+/** Caffe's CHECK_NE(top[i], bottom[0]): no top may be the bottom blob itself (same name). */
+export function forbidInPlace(ctx: ShapeContext): void {
+  const tops = repeated<string>(ctx.layer, 'top');
+  const bottoms = repeated<string>(ctx.layer, 'bottom');
+  for (const t of tops) {
+    if (bottoms.length > 0 && t === bottoms[0]) ctx.fail(`${ctx.type} layer does not allow in-place computation`, 'top');
+  }
+}
+
+/** Blob::Reshape's checks: at most 32 axes, no negative dim, count within INT_MAX. */
+export function checkBlobShape(ctx: ShapeContext, shape: readonly number[], field?: string): Shape {
+  if (shape.length > 32) ctx.fail(`blob would have ${shape.length} axes; Caffe allows at most 32`, field);
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) ctx.fail(`blob shape ${fmt(shape)} has a negative or non-integer dimension`, field);
+    if (n !== 0 && d > Math.floor(2147483647 / n)) ctx.fail(`blob size of shape ${fmt(shape)} exceeds INT_MAX`, field);
+    n *= d;
+  }
+  return [...shape];
+}
+
+/** The allowed tops of a layer whose count Caffe fixes per parameter set (e.g. Pooling's mask top). */
+export function checkTopCount(ctx: ShapeContext, max: number): void {
+  if (ctx.numTops > max) ctx.fail(`${ctx.type} layer takes at most ${max} top blob(s) as output with these parameters`, 'top');
+}
+
+/**
+ * Element-wise layers (Caffe's NeuronLayer): one bottom, one top of the bottom's shape, no
+ * learnable blobs; `check` adds the type's own LayerSetUp CHECKs.
+ */
+export function registerNeuron(type: string, check?: (ctx: ShapeContext) => void): LayerDef {
+  return registerLayer({
+    type,
+    bottoms: { min: 1, max: 1 },
+    tops: { min: 1, max: 1 },
+    shapes(ctx): LayerShapes {
+      check?.(ctx);
+      return { tops: [[...ctx.bottoms[0]]], blobs: [] };
+    },
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * The ShapeContext a layer's shape rule runs in: the layer message, its bottom shapes, and Caffe's
+ * view of its parameters (defaults filled in from caffe.proto, has_x() answered from what was set).
+ */
+import protobuf from 'protobufjs';
+import { ShapeError, type ErrorLocation } from '../../shared/errors.js';
+import { isMessage, sourceOf, type Message } from '../caffe/message.js';
+import { messageType, withDefaults } from '../caffe/schema.js';
+import type { Shape, ShapeContext } from './types.js';
+
+export function createShapeContext(layer: Message, bottoms: Shape[], numTops: number): ShapeContext {
+  const name = typeof layer.name === 'string' ? layer.name : '';
+  const type = typeof layer.type === 'string' ? layer.type : '';
+  const params = new Map<string, Message>();
+  return {
+    layer,
+    name,
+    type,
+    bottoms,
+    numTops,
+    param<T = Message>(field: string): T {
+      let p = params.get(field);
+      if (!p) {
+        const resolved = messageType('LayerParameter').fields[field]?.resolvedType;
+        if (!(resolved instanceof protobuf.Type)) throw new Error(`LayerParameter has no message field '${field}'`);
+        const raw = layer[field];
+        p = withDefaults<Message>(resolved.fullName, isMessage(raw) ? raw : {});
+        params.set(field, p);
+      }
+      return p as T;
+    },
+    has(paramField: string, field: string): boolean {
+      const p = layer[paramField];
+      return isMessage(p) && p[field] !== undefined;
+    },
+    fail(reason: string, field?: string): never {
+      const pos = sourceOf(layer);
+      const where: ErrorLocation = { layer: name };
+      if (pos?.file !== undefined) where.file = pos.file;
+      if (pos?.line !== undefined) where.line = pos.line;
+      if (pos?.column !== undefined) where.column = pos.column;
+      if (field !== undefined) where.field = field;
+      throw new ShapeError(reason, where);
+    },
+  };
+}

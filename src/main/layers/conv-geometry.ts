@@ -1,0 +1,92 @@
+/**
+ * BaseConvolutionLayer::LayerSetUp/Reshape (base_conv_layer.cpp), shared by Convolution and
+ * Deconvolution: N-D kernel/stride/pad/dilation resolution, groups, and the weight/bias blobs.
+ */
+import { asList, canonicalAxis, fmt } from './common.js';
+import type { LayerShapes, ShapeContext } from './types.js';
+
+interface ConvParam {
+  [field: string]: unknown;
+  num_output: number;
+  bias_term: boolean;
+  group: number;
+  axis: number;
+}
+
+const P = 'convolution_param';
+
+/** One value per spatial axis from `name` (repeated) or `name_h`/`name_w`, as Caffe resolves them. */
+function perAxis(ctx: ShapeContext, p: ConvParam, name: 'kernel' | 'stride' | 'pad', spatial: number, dflt?: number): number[] {
+  const repeatedName = name === 'kernel' ? 'kernel_size' : name;
+  const values = asList(p[repeatedName]);
+  if (ctx.has(P, `${name}_h`) || ctx.has(P, `${name}_w`)) {
+    if (spatial !== 2) ctx.fail(`${name}_h & ${name}_w can only be used for 2D convolution`, `${P}.${name}_h`);
+    if (values.length !== 0) ctx.fail(`either ${repeatedName} or ${name}_h/w should be specified; not both`, `${P}.${repeatedName}`);
+    return [Number(p[`${name}_h`]), Number(p[`${name}_w`])];
+  }
+  const n = values.length;
+  const allowed = n === 1 || n === spatial || (dflt !== undefined && n === 0);
+  if (!allowed)
+    ctx.fail(
+      `${repeatedName} must be specified once, or once per spatial dimension (${repeatedName} specified ${n} times; ${spatial} spatial dims)`,
+      `${P}.${repeatedName}`,
+    );
+  return Array.from({ length: spatial }, (_, i) => (n === 0 ? dflt! : values[n === 1 ? 0 : i]));
+}
+
+/**
+ * Top and blob shapes of a (de)convolution. `reverse` is Caffe's reverse_dimensions(): the weight
+ * blob is [C_in, O/g, k...] instead of [O, C_in/g, k...]. `outputDim` maps one spatial axis.
+ */
+export function convShapes(
+  ctx: ShapeContext,
+  reverse: boolean,
+  outputDim: (input: number, kernel: number, stride: number, pad: number, dilation: number) => number,
+): LayerShapes {
+  const p = ctx.param<ConvParam>(P);
+  if (ctx.numTops !== ctx.bottoms.length)
+    ctx.fail(`${ctx.type} layer produces one top blob as output for each bottom blob input`, 'top');
+  const bottom = ctx.bottoms[0];
+  for (let i = 1; i < ctx.bottoms.length; i++) {
+    if (fmt(ctx.bottoms[i]) !== fmt(bottom))
+      ctx.fail(`shape mismatch - bottom[0]: ${fmt(bottom)} vs. bottom[${i}]: ${fmt(ctx.bottoms[i])}`, 'bottom');
+  }
+  const channelAxis = canonicalAxis(ctx, bottom, p.axis, `${P}.axis`);
+  const spatial = bottom.length - channelAxis - 1;
+
+  const kernel = perAxis(ctx, p, 'kernel', spatial);
+  if (kernel.some((k) => !(k > 0))) ctx.fail('filter dimensions must be nonzero', `${P}.kernel_size`);
+  const stride = perAxis(ctx, p, 'stride', spatial, 1);
+  if (stride.some((s) => !(s > 0))) ctx.fail('stride dimensions must be nonzero', `${P}.stride`);
+  const pad = perAxis(ctx, p, 'pad', spatial, 0);
+  const dil = asList(p.dilation);
+  if (!(dil.length === 0 || dil.length === 1 || dil.length === spatial))
+    ctx.fail(
+      `dilation must be specified once, or once per spatial dimension (dilation specified ${dil.length} times; ${spatial} spatial dims)`,
+      `${P}.dilation`,
+    );
+  const dilation = Array.from({ length: spatial }, (_, i) => (dil.length === 0 ? 1 : dil[dil.length === 1 ? 0 : i]));
+
+  const channels = bottom[channelAxis];
+  const numOutput = p.num_output;
+  if (!(numOutput > 0)) ctx.fail('num_output must be greater than 0', `${P}.num_output`);
+  const group = p.group;
+  if (!(group > 0)) ctx.fail('group must be greater than 0', `${P}.group`);
+  if (channels % group !== 0) ctx.fail(`the ${channels} input channels are not a multiple of group ${group}`, `${P}.group`);
+  if (numOutput % group !== 0) ctx.fail(`number of output (${numOutput}) should be multiples of group (${group})`, `${P}.group`);
+
+  const out = bottom.slice(channelAxis + 1).map((input, i) => {
+    const o = outputDim(input, kernel[i], stride[i], pad[i], dilation[i]);
+    if (!(o > 0))
+      ctx.fail(
+        `spatial axis ${channelAxis + 1 + i} of size ${input} gives an empty output (kernel ${kernel[i]}, stride ${stride[i]}, pad ${pad[i]}, dilation ${dilation[i]})`,
+        `${P}.kernel_size`,
+      );
+    return o;
+  });
+  const top = [...bottom.slice(0, channelAxis), numOutput, ...out];
+  const [convOut, convIn] = reverse ? [channels, numOutput] : [numOutput, channels];
+  const blobs = [[convOut, convIn / group, ...kernel]];
+  if (p.bias_term) blobs.push([numOutput]);
+  return { tops: ctx.bottoms.map(() => [...top]), blobs };
+}

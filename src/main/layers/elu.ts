@@ -1,0 +1,3 @@
+import { registerNeuron } from './common.js';
+
+registerNeuron('ELU');

@@ -1,0 +1,45 @@
+import { canonicalAxis, fmt } from './common.js';
+import { registerLayer } from './registry.js';
+
+registerLayer({
+  type: 'Slice',
+  bottoms: { min: 1, max: 1 },
+  tops: { min: 1 },
+  shapes(ctx) {
+    const p = ctx.param<{ axis: number; slice_dim: number; slice_point: number[] }>('slice_param');
+    const hasAxis = ctx.has('slice_param', 'axis');
+    const hasDim = ctx.has('slice_param', 'slice_dim');
+    if (hasAxis && hasDim) ctx.fail('either axis or slice_dim should be specified; not both', 'slice_param.slice_dim');
+    const bottom = ctx.bottoms[0];
+    let axis: number;
+    if (hasDim) {
+      axis = p.slice_dim;
+      if (axis >= bottom.length) ctx.fail(`slice_dim ${axis} out of range for ${bottom.length}-D bottom`, 'slice_param.slice_dim');
+    } else {
+      axis = canonicalAxis(ctx, bottom, p.axis, 'slice_param.axis');
+    }
+    const size = bottom[axis];
+    const tops = ctx.numTops;
+    let sizes: number[];
+    if (p.slice_point.length > 0) {
+      if (p.slice_point.length !== tops - 1)
+        ctx.fail(`${p.slice_point.length} slice_point(s) need ${p.slice_point.length + 1} tops, found ${tops}`, 'slice_param.slice_point');
+      if (tops > size) ctx.fail(`${tops} tops cannot slice axis ${axis} of bottom[0] ${fmt(bottom)}`, 'slice_param.slice_point');
+      let prev = 0;
+      sizes = p.slice_point.map((point) => {
+        if (!(point > prev)) ctx.fail(`slice points must increase (${point} after ${prev})`, 'slice_param.slice_point');
+        const s = point - prev;
+        prev = point;
+        return s;
+      });
+      // slice_layer.cpp: the last top takes what is left; a negative remainder fails Blob::Reshape.
+      if (size - prev < 0) ctx.fail(`slice point ${prev} lies past axis ${axis} of size ${size}`, 'slice_param.slice_point');
+      sizes.push(size - prev);
+    } else {
+      if (size % tops !== 0)
+        ctx.fail(`number of top blobs (${tops}) should evenly divide input slice axis (${size})`, 'top');
+      sizes = Array.from({ length: tops }, () => size / tops);
+    }
+    return { tops: sizes.map((s) => bottom.map((d, i) => (i === axis ? s : d))), blobs: [] };
+  },
+});

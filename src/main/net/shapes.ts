@@ -1,0 +1,85 @@
+/**
+ * Caffe's shape pass: every layer's Reshape() in execution order, from the Input layers' declared
+ * (or overridden) shapes. The rules themselves live with each layer type in src/main/layers/.
+ */
+import { NetGraphError, ShapeError, UnsupportedLayerError, type UnsupportedLayer } from '../../shared/errors.js';
+import { createShapeContext } from '../layers/context.js';
+import { layerDef } from '../layers/index.js';
+import type { Shape } from '../layers/types.js';
+import type { NetGraph } from './graph.js';
+
+export interface LayerShapeInfo {
+  topShapes: Shape[];
+  blobShapes: Shape[];
+  dataDependent: boolean;
+}
+
+export interface NetShapes {
+  /** Per layer, in graph order. */
+  layers: LayerShapeInfo[];
+  /** Per tensor id. */
+  tensors: Shape[];
+}
+
+const TRAINING_TYPES = /^(Data|ImageData|HDF5Data|WindowData|MemoryData|AnnotatedData|VideoData|Accuracy|.*Loss|Python)$/;
+
+/** Throws one UnsupportedLayerError listing every layer whose type has no definition. */
+export function checkSupported(graph: NetGraph): void {
+  const missing: UnsupportedLayer[] = graph.layers
+    .filter((l) => !layerDef(l.type))
+    .map((l) => ({ name: l.name, type: l.type, location: l.source && { file: l.source.file, line: l.source.line, column: l.source.column } }));
+  if (missing.length === 0) return;
+  const err = new UnsupportedLayerError(missing, graph.file);
+  if (missing.some((m) => TRAINING_TYPES.test(m.type))) {
+    Object.defineProperty(err, 'message', {
+      value: `${err.message}. Data, accuracy and loss layers belong to training: load the deploy prototxt instead.`,
+    });
+  }
+  throw err;
+}
+
+/**
+ * Runs the shape pass. `inputShapes` replaces the declared shape of an Input top (by blob name),
+ * as Caffe's Net::Reshape does after a new input size.
+ */
+export function inferShapes(graph: NetGraph, inputShapes: Record<string, Shape> = {}): NetShapes {
+  checkSupported(graph);
+  const inputTops = new Set(graph.layers.filter((l) => l.type === 'Input').flatMap((l) => l.tops));
+  for (const name of Object.keys(inputShapes)) {
+    if (!inputTops.has(name))
+      throw new NetGraphError(`no net input named '${name}' to give a shape to (inputs: ${[...inputTops].join(', ') || 'none'})`, {
+        file: graph.file,
+      });
+  }
+  const tensors: Shape[] = [];
+  const layers = graph.layers.map((layer): LayerShapeInfo => {
+    const def = layerDef(layer.type)!;
+    const bottoms = layer.inputs.map((id) => tensors[id]);
+    const where = { file: layer.source?.file ?? graph.file, line: layer.source?.line, column: layer.source?.column, layer: layer.name };
+    const count = (n: number, { min, max }: { min: number; max?: number }, what: string): void => {
+      if (n < min || (max !== undefined && n > max)) {
+        const want = max === min ? `${min}` : max === undefined ? `at least ${min}` : `${min} to ${max}`;
+        throw new ShapeError(`${layer.type} layer takes ${want} ${what} blob(s), found ${n}`, { ...where, field: what });
+      }
+    };
+    count(bottoms.length, def.bottoms, 'bottom');
+    count(layer.tops.length, def.tops, 'top');
+    const ctx = createShapeContext(layer.param, bottoms, layer.tops.length);
+    const out = def.shapes(ctx);
+    const topShapes = out.tops.slice(0, layer.tops.length).map((s, i) => {
+      const override = layer.type === 'Input' ? inputShapes[layer.tops[i]] : undefined;
+      return override ? [...override] : s;
+    });
+    if (topShapes.length < layer.tops.length)
+      throw new ShapeError(`${layer.type} layer produces ${out.tops.length} top(s) but ${layer.tops.length} are declared`, where);
+    for (const s of topShapes) {
+      if (s.some((d) => !Number.isInteger(d) || d < 0))
+        throw new ShapeError(`computed an invalid top shape [${s.join(', ')}]`, where);
+    }
+    layer.outputs.forEach((id, i) => (tensors[id] = topShapes[i]));
+    return { topShapes, blobShapes: out.blobs, dataDependent: out.dataDependent ?? false };
+  });
+  return { layers, tensors };
+}
+
+export const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
