@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: figures and ratios, never pass/fail.
+ *
+ *   npm run bench                      a readable table per benchmark (progress on stderr)
+ *   npm run -s bench -- --json         ONE JSON object on stdout: { "<benchmark>": { "<metric>": number, ... }, ... }
+ *   npm run bench -- parse_vgg16       only the named benchmarks
+ *   npm run bench -- --quick           skip the slow comparisons (e.g. the ~20 s protobufjs decode)
+ *
+ * Adding a benchmark: write bench/<name>.ts exporting a `Benchmark` and list it in BENCHMARKS below.
+ * Its metrics become the keys of its JSON object; its rows are what the table shows.
+ */
+import { parseVgg16 } from './parse-vgg16.js';
+
+export type Log = (message: string) => void;
+
+export interface BenchOptions {
+  /** skip slow reference measurements */
+  skipSlow: boolean;
+}
+
+export interface BenchResult {
+  /** machine-readable figures (seconds, MiB, ratios) */
+  metrics: Record<string, number>;
+  /** [label, value] lines for the table */
+  rows: Array<[string, string]>;
+}
+
+export interface Benchmark {
+  /** the JSON key, snake_case */
+  name: string;
+  title: string;
+  run(log: Log, options: BenchOptions): Promise<BenchResult>;
+}
+
+const BENCHMARKS: Benchmark[] = [parseVgg16];
+
+async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const options: BenchOptions = { skipSlow: argv.includes('--quick') };
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  const selected = names.length > 0 ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  const log: Log = (m) => process.stderr.write(`${m}\n`);
+  const all: Record<string, Record<string, number>> = {};
+  for (const bench of selected) {
+    log(`== ${bench.name}: ${bench.title}`);
+    const result = await bench.run(log, options);
+    all[bench.name] = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [k, Number.isInteger(v) ? v : Number(v.toPrecision(6))]));
+    if (!json) {
+      const width = Math.max(...result.rows.map(([label]) => label.length));
+      process.stdout.write(`\n${bench.name} — ${bench.title}\n`);
+      for (const [label, value] of result.rows) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
+      process.stdout.write('\n');
+    }
+  }
+  if (json) process.stdout.write(JSON.stringify(all) + '\n');
+}
+
+await main(process.argv.slice(2));
