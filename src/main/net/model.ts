@@ -1,0 +1,94 @@
+/**
+ * A Caffe model as Portafilter holds it: the upgraded definition, its graph, Caffe's shapes for every
+ * layer and (optionally) the weights, checked against those shapes.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CaffeModelError, CaffeParseError } from '../../shared/errors.js';
+import { readCaffeModel } from '../caffe/caffemodel.js';
+import type { Message } from '../caffe/message.js';
+import { parsePrototxt, unknownParamsOf } from '../caffe/prototxt.js';
+import { upgradeNet, type NetFormat } from '../caffe/upgrade.js';
+import { buildNetGraph, TEST_STATE, type NetGraph, type NetState } from './graph.js';
+import { inferShapes, type NetShapes } from './shapes.js';
+import { attachWeights, type Weight } from './weights.js';
+
+export interface CaffeNet {
+  prototxt: string;
+  caffemodel?: string;
+  /** V2 NetParameter. */
+  net: Message;
+  prototxtFormat: NetFormat;
+  weightsFormat?: NetFormat;
+  graph: NetGraph;
+  shapes: NetShapes;
+  /** By layer name; empty without a caffemodel. */
+  weights: Map<string, Weight[]>;
+  inputShapes: Record<string, number[]>;
+  notes: string[];
+}
+
+export interface LoadOptions {
+  prototxt: string;
+  caffemodel?: string;
+  inputShapes?: Record<string, number[]>;
+  state?: NetState;
+  onProgress?: (stage: string, fraction?: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Reads a prototxt file into an upgraded V2 NetParameter. */
+export async function readNetDefinition(path: string): Promise<{ net: Message; format: NetFormat; notes: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CaffeParseError(`cannot read the prototxt: ${(e as Error).message}`, { file: path });
+  }
+  if (text.includes('\u0000')) {
+    throw new CaffeParseError('is not a text prototxt (it holds binary data; did you swap the prototxt and the caffemodel?)', { file: path });
+  }
+  const parsed = parsePrototxt(text, path);
+  const { net, format, notes } = upgradeNet(parsed, path);
+  for (const layer of [...(Array.isArray(parsed.layer) ? parsed.layer : []), ...(Array.isArray(parsed.layers) ? parsed.layers : [])]) {
+    for (const u of unknownParamsOf(layer as Message))
+      notes.push(`${basename(path)}:${u.line}:${u.column}: '${u.name}' is not a Caffe or SSD-Caffe parameter; it was skipped`);
+  }
+  return { net, format, notes };
+}
+
+export async function loadCaffeNet(options: LoadOptions): Promise<CaffeNet> {
+  const progress = options.onProgress ?? (() => undefined);
+  progress('reading the prototxt', 0);
+  const { net, format, notes } = await readNetDefinition(options.prototxt);
+  const graph = buildNetGraph(net, options.prototxt, options.state ?? TEST_STATE);
+  const inputShapes = options.inputShapes ?? {};
+  const shapes = inferShapes(graph, inputShapes);
+  const result: CaffeNet = {
+    prototxt: options.prototxt,
+    net,
+    prototxtFormat: format,
+    graph,
+    shapes,
+    weights: new Map(),
+    inputShapes,
+    notes: [...notes, ...graph.notes],
+  };
+  if (graph.excluded.length > 0)
+    result.notes.push(`left out ${graph.excluded.length} layer(s) not in the ${graph.state.phase} phase: ${graph.excluded.map((l) => l.name).join(', ')}`);
+  if (options.caffemodel) {
+    progress('reading the weights', 0);
+    const model = await readCaffeModel(options.caffemodel, {
+      signal: options.signal,
+      onProgress: (done, total) => progress('reading the weights', total > 0 ? done / total : undefined),
+    });
+    if (model.layers.length === 0) throw new CaffeModelError('holds no layers', { file: options.caffemodel });
+    const attached = attachWeights(graph, shapes, model);
+    result.caffemodel = options.caffemodel;
+    result.weights = attached.byLayer;
+    result.weightsFormat = attached.format;
+    result.notes.push(...attached.notes);
+  }
+  progress('done', 1);
+  return result;
+}

@@ -1,0 +1,40 @@
+import type { LayerInfo, ModelSummary } from '../../shared/api.js';
+import { formatPrototxt } from '../caffe/prototxt-writer.js';
+import type { CaffeNet } from '../net/model.js';
+import { count } from '../net/shapes.js';
+
+/** The browsable description of a loaded model, as the UI and `inspect` show it. */
+export function summarize(id: string, model: CaffeNet): ModelSummary {
+  const { graph, shapes } = model;
+  const layers: LayerInfo[] = graph.layers.map((layer) => {
+    const info = shapes.layers[layer.index];
+    return {
+      name: layer.name,
+      type: layer.type,
+      bottoms: layer.bottoms,
+      tops: layer.tops,
+      top_shapes: info.topShapes,
+      blob_shapes: info.blobShapes,
+      params: info.blobShapes.reduce((n, s) => n + count(s), 0),
+      inPlace: layer.inPlace.some(Boolean),
+      prototxt: `layer {\n${formatPrototxt(layer.param, 'LayerParameter', 2)}\n}`,
+      line: layer.source?.line,
+      ...(info.dataDependent ? { dataDependent: true } : {}),
+    };
+  });
+  return {
+    id,
+    name: graph.name,
+    prototxt: model.prototxt,
+    caffemodel: model.caffemodel,
+    prototxtFormat: model.prototxtFormat,
+    weightsFormat: model.weightsFormat,
+    inputs: graph.layers
+      .filter((l) => l.type === 'Input')
+      .flatMap((l) => l.tops.map((name, i) => ({ name, shape: shapes.layers[l.index].topShapes[i] }))),
+    outputs: graph.outputs.map((t) => graph.tensors[t].blob),
+    layers,
+    totalParams: layers.reduce((n, l) => n + l.params, 0),
+    notes: model.notes,
+  };
+}
