@@ -1,0 +1,68 @@
+/**
+ * The IPC side of the bridge: `portafilter:call` runs any method of the API, `portafilter:cancel`
+ * aborts one, `portafilter:pickFile` shows the native open dialog. Validation and the call table
+ * live in service/dispatch.ts, shared with the web host.
+ */
+import { BrowserWindow, dialog, ipcMain, type OpenDialogOptions, type WebContents, type WebFrameMain } from 'electron';
+import { FILE_FILTERS, IPC_CALL, IPC_CANCEL, IPC_PICK_FILE, ipcProgressChannel, isFileKind, type CallOutcome } from '../../shared/bridge.js';
+import { CallRegistry, failure, parseIpcCall } from '../service/dispatch.js';
+import type { Service } from '../service/types.js';
+
+/** Which frames may use the API: the app's own top-level page, nothing it might embed or open. */
+export type FrameCheck = (frame: WebFrameMain | null) => boolean;
+
+export function registerIpc(service: Service, isAppFrame: FrameCheck): () => void {
+  const registries = new Map<number, CallRegistry>();
+
+  const registryFor = (contents: WebContents): CallRegistry => {
+    let registry = registries.get(contents.id);
+    if (!registry) {
+      const created = new CallRegistry(service);
+      registries.set(contents.id, created);
+      // A closed or crashed window's work is abandoned, not left running for nobody.
+      contents.once('destroyed', () => {
+        created.cancelAll();
+        registries.delete(contents.id);
+      });
+      contents.on('render-process-gone', () => created.cancelAll());
+      registry = created;
+    }
+    return registry;
+  };
+
+  ipcMain.handle(IPC_CALL, async (event, payload: unknown): Promise<CallOutcome> => {
+    if (!isAppFrame(event.senderFrame)) return failure('refused: the call did not come from the Portafilter window');
+    const parsed = parseIpcCall(payload);
+    if ('error' in parsed) return parsed;
+    const sender = event.sender;
+    const channel = ipcProgressChannel(parsed.id);
+    return registryFor(sender).run(parsed.id, parsed.call, (progress) => {
+      if (!sender.isDestroyed()) sender.send(channel, progress);
+    });
+  });
+
+  ipcMain.on(IPC_CANCEL, (event, id: unknown) => {
+    if (!isAppFrame(event.senderFrame) || typeof id !== 'string') return;
+    registries.get(event.sender.id)?.cancel(id);
+  });
+
+  ipcMain.handle(IPC_PICK_FILE, async (event, kind: unknown): Promise<string | null> => {
+    if (!isAppFrame(event.senderFrame) || !isFileKind(kind)) return null;
+    const options: OpenDialogOptions = {
+      title: `Open ${FILE_FILTERS[kind].name}`,
+      properties: ['openFile'],
+      filters: [FILE_FILTERS[kind], { name: 'All files', extensions: ['*'] }],
+    };
+    const owner = BrowserWindow.fromWebContents(event.sender);
+    const picked = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+    return picked.canceled || picked.filePaths.length === 0 ? null : picked.filePaths[0];
+  });
+
+  return () => {
+    ipcMain.removeHandler(IPC_CALL);
+    ipcMain.removeHandler(IPC_PICK_FILE);
+    ipcMain.removeAllListeners(IPC_CANCEL);
+    for (const registry of registries.values()) registry.cancelAll();
+    registries.clear();
+  };
+}

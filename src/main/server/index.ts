@@ -1,0 +1,201 @@
+/**
+ * The local web host: the built renderer and the whole API (one WebSocket) on 127.0.0.1, for
+ * headless use, the browser workbench (`portafilter serve`) and the end-to-end tests.
+ *
+ * Anything on this machine can connect to a loopback port, and any web page can try, so:
+ *  - a per-run random token is required on the page and on the API socket;
+ *  - Host and Origin must be loopback on our own port (DNS-rebinding and cross-site guard);
+ *  - every message is validated before it reaches the service.
+ */
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Progress } from '../../shared/api.js';
+import { CALL_ID_PATTERN } from '../../shared/bridge.js';
+import { API_PATH, ClientMessage, TOKEN_PARAM, decodeWire, encodeWire, type ServerMessage } from '../../shared/transport.js';
+import { CallRegistry, checkCall, failure, serializeError } from '../service/dispatch.js';
+import type { Service } from '../service/types.js';
+import { SECURITY_HEADERS, isAllowedOrigin, isLoopbackHost, newToken, tokenMatches } from './security.js';
+import { contentType, isDocumentPath, resolveStaticFile } from './static.js';
+
+export interface ServerOptions {
+  /** 0 or absent: a free port chosen by the OS. */
+  port?: number;
+  service: Service;
+  /** The built renderer (out/renderer). */
+  staticDir: string;
+  /** Given for tests; otherwise a fresh random token per run. */
+  token?: string;
+}
+
+export interface RunningServer {
+  /** The page URL, token included: what a user opens. */
+  url: string;
+  /** http://127.0.0.1:port */
+  origin: string;
+  port: number;
+  token: string;
+  /** Stops listening, aborts running calls and drops every connection. The service stays open. */
+  close(): Promise<void>;
+}
+
+/** Requests are small (paths, shapes); 1 MiB bounds what one message can make us parse. */
+const MAX_MESSAGE_BYTES = 1 << 20;
+/** Close codes (RFC 6455): 1003 unsupported data, 1008 policy violation. */
+const CLOSE_UNSUPPORTED = 1003;
+const CLOSE_POLICY = 1008;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const token = options.token ?? newToken();
+  const { service, staticDir } = options;
+  let port = 0;
+
+  const http = createServer((req, res) => {
+    handleHttp(req, res).catch((e: unknown) => {
+      if (!res.headersSent) plain(res, 500, `internal error: ${serializeError(e).message}`);
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isLoopbackHost(req.headers.host, port)) return plain(res, 403, 'forbidden host');
+    if (!isAllowedOrigin(req.headers.origin, port)) return plain(res, 403, 'forbidden origin');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return plain(res, 405, 'method not allowed');
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const authorised = tokenMatches(token, url.searchParams.get(TOKEN_PARAM));
+
+    if (url.pathname === `${API_PATH}/ping`) {
+      if (!authorised) return plain(res, 401, 'missing or wrong token');
+      return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ ok: true }));
+    }
+    if (url.pathname === API_PATH || url.pathname.startsWith(`${API_PATH}/`)) {
+      if (!authorised) return plain(res, 401, 'missing or wrong token');
+      return plain(res, 426, 'the API is a WebSocket at /api');
+    }
+    const file = await resolveStaticFile(staticDir, url.pathname);
+    // Pages are gated (judged by the file served, so /index.html/ or //index.html cannot slip
+    // past): a page is what carries the token into the renderer. Assets are not, as a module
+    // script cannot carry a query token, and they hold nothing secret.
+    const isPage = isDocumentPath(url.pathname) || (file !== null && extname(file) === '.html');
+    if (isPage && !authorised) {
+      return plain(res, 401, 'Open the URL that `portafilter serve` printed: it carries this run\'s token.');
+    }
+    if (file === null) return plain(res, 404, 'not found');
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': contentType(file),
+      // The page names hashed assets; re-fetch it every time so a rebuild is picked up.
+      'Cache-Control': isPage ? 'no-store' : 'no-cache',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    await new Promise<void>((resolveDone, reject) => {
+      createReadStream(file).on('error', reject).pipe(res).on('finish', resolveDone).on('error', reject);
+    });
+  }
+
+  function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!isLoopbackHost(req.headers.host, port)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!isAllowedOrigin(req.headers.origin, port)) return refuseUpgrade(socket, 403, 'Forbidden');
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    if (!tokenMatches(token, url.searchParams.get(TOKEN_PARAM))) return refuseUpgrade(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+  });
+
+  function serveSocket(ws: WebSocket): void {
+    const calls = new CallRegistry(service);
+    const reply = (message: ServerMessage): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      let text: string;
+      try {
+        text = encodeWire(message);
+      } catch (e) {
+        // A result JSON cannot carry (a BigInt, a cycle) still ends the call, as an error.
+        text = encodeWire({ id: message.id, error: serializeError(e) });
+      }
+      ws.send(text);
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return ws.close(CLOSE_UNSUPPORTED, 'text messages only');
+      let raw: unknown;
+      try {
+        raw = decodeWire(rawText(data));
+      } catch {
+        return ws.close(CLOSE_POLICY, 'invalid JSON');
+      }
+      const parsed = ClientMessage.safeParse(raw);
+      if (!parsed.success) {
+        // With a usable id the client learns which call was refused; without one it is not our client.
+        const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+        if (typeof id === 'string' && CALL_ID_PATTERN.test(id)) {
+          return reply({ id, ...failure(`invalid message: ${parsed.error.issues.map((i) => i.message).join('; ')}`) });
+        }
+        return ws.close(CLOSE_POLICY, 'invalid message');
+      }
+      const message = parsed.data;
+      if ('cancel' in message) {
+        calls.cancel(message.id);
+        return;
+      }
+      const checked = checkCall(message.method, message.request);
+      if ('error' in checked) return reply({ id: message.id, error: checked.error });
+      const onProgress = (progress: Progress): void => reply({ id: message.id, progress });
+      void calls.run(message.id, checked, onProgress).then((outcome) => reply({ id: message.id, ...outcome }));
+    });
+    ws.on('close', () => calls.cancelAll());
+    ws.on('error', () => ws.terminate());
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    http.once('error', reject);
+    // Loopback only: the host is for this machine's user, never for the network.
+    http.listen(options.port ?? 0, '127.0.0.1', () => {
+      http.off('error', reject);
+      // Set before any request is handled: the Host and Origin checks compare against it.
+      port = (http.address() as AddressInfo).port;
+      resolveListen();
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    url: `${origin}/?${TOKEN_PARAM}=${token}`,
+    origin,
+    port,
+    token,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((done) => wss.close(() => done()));
+      http.closeAllConnections();
+      await new Promise<void>((done) => http.close(() => done()));
+    },
+  };
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+function plain(res: ServerResponse, status: number, body: string): void {
+  send(res, status, 'text/plain; charset=utf-8', body + '\n');
+}

@@ -1,0 +1,35 @@
+/** What every renderer-side transport provides, and the errors its calls end with. */
+import type { PortafilterApi } from '../../../shared/api.js';
+import type { FileKind } from '../../../shared/bridge.js';
+import type { SerializedError } from '../../../shared/errors.js';
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export interface ApiClient extends PortafilterApi {
+  /** Which transport carries the calls, for the status bar. */
+  readonly transport: 'electron' | 'web';
+  /** Where calls go, in words ("Electron", "127.0.0.1:5173"). */
+  readonly endpoint: string;
+  /** The native open-file dialog; absent on the web host, where paths are typed. */
+  readonly pickFile?: (kind: FileKind) => Promise<string | null>;
+  /** Connection changes (Electron's bridge is always open). Returns the unsubscribe function. */
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void;
+}
+
+/** A call that failed on the other side, carrying the typed error unchanged. */
+export class ApiError extends Error {
+  constructor(readonly error: SerializedError) {
+    super(error.message);
+    this.name = error.code;
+  }
+}
+
+export const abortError = (): DOMException => new DOMException('The call was cancelled', 'AbortError');
+export const isAbortError = (e: unknown): boolean => e instanceof DOMException && e.name === 'AbortError';
+
+/** Whatever was thrown, as the typed error shape the UI shows. */
+export function toSerializedError(e: unknown): SerializedError {
+  if (e instanceof ApiError) return e.error;
+  if (e instanceof Error) return { code: 'PortafilterError', message: e.message };
+  return { code: 'PortafilterError', message: String(e) };
+}

@@ -1,0 +1,47 @@
+/**
+ * The Electron bridge between the sandboxed preload and the main process: channel names, the shape
+ * of `window.portafilter`, and the file kinds the native dialog offers.
+ *
+ * This module must stay free of runtime imports: the sandboxed preload bundles it, and a sandboxed
+ * preload can `require` nothing but a few Electron modules (so no zod here; main validates).
+ */
+import type { CallFailure, Progress } from './api.js';
+
+export const IPC_CALL = 'portafilter:call';
+export const IPC_CANCEL = 'portafilter:cancel';
+export const IPC_PICK_FILE = 'portafilter:pickFile';
+/** Progress of one call travels on its own channel, so a renderer only hears the calls it made. */
+export const ipcProgressChannel = (callId: string): string => `portafilter:progress:${callId}`;
+
+/** Call ids are chosen by the caller; the pattern keeps them safe to embed in a channel name. */
+export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The outcome of a call as it crosses IPC. Main returns failures as values instead of throwing,
+ * because Electron flattens an exception from `ipcMain.handle` into a plain Error message and the
+ * typed code and file:line:column location would be lost.
+ */
+export type CallOutcome = { result: unknown } | CallFailure;
+
+export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy'] as const;
+export type FileKind = (typeof FILE_KINDS)[number];
+
+export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[] }> = {
+  prototxt: { name: 'Caffe network definition (*.prototxt)', extensions: ['prototxt', 'pt', 'txt'] },
+  caffemodel: { name: 'Caffe weights (*.caffemodel)', extensions: ['caffemodel'] },
+  binaryproto: { name: 'Caffe mean image (*.binaryproto)', extensions: ['binaryproto'] },
+  npy: { name: 'NumPy array (*.npy)', extensions: ['npy'] },
+};
+
+export const isFileKind = (value: unknown): value is FileKind =>
+  typeof value === 'string' && (FILE_KINDS as readonly string[]).includes(value);
+
+/** What the preload exposes as `window.portafilter`, and nothing more. */
+export interface PortafilterBridge {
+  /** Starts a call; `id` is the caller's handle for `cancel` and scopes its progress events. */
+  call(id: string, method: string, request: unknown, onProgress?: (progress: Progress) => void): Promise<CallOutcome>;
+  /** Aborts a running call; its `call` promise then settles with a failure. */
+  cancel(id: string): void;
+  /** Shows the native open-file dialog; resolves to the chosen path, or null when dismissed. */
+  pickFile(kind: FileKind): Promise<string | null>;
+}

@@ -1,0 +1,238 @@
+/**
+ * The workbench end to end: the real service behind the web host, the built renderer in Debian's
+ * Chromium, driven like a user would.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { resourcePath } from '../../src/main/paths.js';
+import { startServer, type RunningServer } from '../../src/main/server/index.js';
+import { rendererOutDir } from '../../src/main/server/renderer-build.js';
+import { createService } from '../../src/main/service/index.js';
+import type { Service } from '../../src/main/service/types.js';
+import type { CallOptions, Method } from '../../src/shared/api.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const LENET_LAYERS = ['data', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'prob'];
+
+let service: Service;
+let server: RunningServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let scratch: string;
+/** Console errors and uncaught exceptions of the page: a CSP violation shows up here. */
+let pageProblems: string[];
+
+beforeAll(async () => {
+  service = createService();
+  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-'));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  service?.dispose();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  // A fresh context per test: no localStorage carried over from the last one.
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  pageProblems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageProblems.push(message.text());
+  });
+  page.on('pageerror', (error) => pageProblems.push(error.message));
+});
+
+afterEach(async () => {
+  await context.close();
+});
+
+const row = (name: string) => page.locator(`tr[data-layer="${name}"]`);
+const shapeOf = (name: string) => row(name).getByTestId('layer-shape');
+
+async function openDemo(): Promise<void> {
+  await page.goto(server.url);
+  await page.getByRole('heading', { name: 'No model open' }).waitFor();
+  await page.getByRole('button', { name: 'Open demo model' }).click();
+  await row('prob').waitFor();
+}
+
+describe('the workbench in Chromium', () => {
+  it("opens the demo model and lists LeNet's layers with Caffe's N×C×H×W shapes", async () => {
+    await openDemo();
+    expect(await page.getByTestId('model-name').textContent()).toBe('LeNet');
+    expect(await page.getByTestId('model-inputs').textContent()).toContain('data 1×1×28×28');
+    expect(await page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(LENET_LAYERS);
+    expect(await shapeOf('conv1').textContent()).toBe('1×20×24×24');
+    expect(await shapeOf('pool1').textContent()).toBe('1×20×12×12');
+    expect(await shapeOf('conv2').textContent()).toBe('1×50×8×8');
+    expect(await shapeOf('pool2').textContent()).toBe('1×50×4×4');
+    expect(await shapeOf('ip1').textContent()).toBe('1×500');
+    expect(await shapeOf('ip2').textContent()).toBe('1×10');
+    expect(await row('relu1').textContent()).toContain('in-place');
+    expect(await row('conv1').locator('.c-params').textContent()).toBe('520');
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("shows the selected layer's prototxt, bottoms and blob shapes", async () => {
+    await openDemo();
+    await row('conv2').click();
+    const details = page.getByTestId('layer-details');
+    expect(await details.getByRole('heading', { level: 2 }).textContent()).toBe('conv2');
+    expect(await details.textContent()).toContain('pool1 1×20×12×12');
+    expect(await details.getByTestId('detail-top-shape').textContent()).toBe('1×50×8×8');
+    const blobs = await details.getByTestId('detail-blobs').textContent();
+    expect(blobs).toContain('blobs[0] 50×20×5×5');
+    expect(blobs).toContain('blobs[1] 50');
+    const prototxt = await details.getByTestId('detail-prototxt').textContent();
+    expect(prototxt).toContain('name: "conv2"');
+    expect(prototxt).toContain('num_output: 50');
+    // Arrow keys move the selection through the table.
+    await page.getByRole('region', { name: 'Layers' }).locator('.scroll').press('ArrowDown');
+    expect(await details.getByRole('heading', { level: 2 }).textContent()).toBe('pool2');
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('filters the layer table and sorts it by parameter count', async () => {
+    await openDemo();
+    await page.getByRole('searchbox', { name: 'Filter layers' }).fill('type:conv');
+    expect(await page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(['conv1', 'conv2']);
+    await page.getByRole('searchbox', { name: 'Filter layers' }).fill('');
+    await page.getByRole('button', { name: 'Params' }).click();
+    const names = await page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')));
+    expect(names.slice(0, 4)).toEqual(['ip1', 'conv2', 'ip2', 'conv1']);
+  });
+
+  it('opens the demo when the page URL says so, as `portafilter serve` prints it', async () => {
+    const url = new URL(server.url);
+    url.searchParams.set('open', 'demo');
+    await page.goto(url.toString());
+    await row('ip2').waitFor();
+    expect(await shapeOf('ip2').textContent()).toBe('1×10');
+  });
+
+  it('opens the prototxt the page URL names, at its declared batch', async () => {
+    const url = new URL(server.url);
+    url.searchParams.set('prototxt', resourcePath('demo', 'lenet_mnist', 'deploy.prototxt'));
+    await page.goto(url.toString());
+    await row('prob').waitFor();
+    expect(await shapeOf('conv1').textContent()).toBe('64×20×24×24');
+    expect(await page.getByTestId('model-inputs').textContent()).toContain('data 64×1×28×28');
+  });
+
+  it('shows a parse error with its file:line:column', async () => {
+    const broken = join(scratch, 'broken.prototxt');
+    writeFileSync(broken, 'name: "Broken"\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n');
+    await page.goto(server.url);
+    await page.getByRole('textbox', { name: 'Prototxt' }).fill(broken);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    const error = page.getByTestId('error');
+    await error.waitFor();
+    const text = (await error.textContent()) ?? '';
+    expect(text).toContain('CaffeParseError');
+    expect(text).toMatch(/broken\.prototxt:\d+:\d+/);
+  });
+
+  it('shows the error of a model path that does not exist, naming the file', async () => {
+    await openDemo();
+    await page.getByRole('textbox', { name: 'Prototxt' }).fill(join(scratch, 'no-such-model.prototxt'));
+    await page.getByRole('textbox', { name: 'Caffemodel' }).fill('');
+    await page.getByRole('textbox', { name: 'Input shapes' }).fill('');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    const error = page.getByTestId('error');
+    await error.waitFor();
+    expect(await error.textContent()).toContain('no-such-model.prototxt');
+    // The model that was open stays open under the error.
+    expect(await shapeOf('conv1').textContent()).toBe('1×20×24×24');
+  });
+});
+
+describe('a long call', () => {
+  it('shows its progress and stops when cancelled', async () => {
+    // The real service, but for one prototxt that reports progress and then waits to be cancelled.
+    let cancelled = false;
+    const slow: Service = {
+      call: (async (method: Method, request: unknown, options: CallOptions = {}) => {
+        if (method === 'openModel' && (request as { prototxt: string }).prototxt.endsWith('slow.prototxt')) {
+          options.onProgress?.({ stage: 'reading the weights', fraction: 0.42 });
+          await new Promise<never>((_, reject) =>
+            options.signal?.addEventListener('abort', () => {
+              cancelled = true;
+              reject(new Error('aborted'));
+            }),
+          );
+        }
+        return service.call(method, request, options);
+      }) as Service['call'],
+      dispose: () => undefined,
+    };
+    const slowServer = await startServer({ port: 0, service: slow, staticDir: rendererOutDir() });
+    try {
+      await page.goto(slowServer.url);
+      await page.getByRole('textbox', { name: 'Prototxt' }).fill('/models/slow.prototxt');
+      await page.getByRole('button', { name: 'Open', exact: true }).click();
+      const bar = page.getByRole('progressbar');
+      await page.getByRole('status').getByText('reading the weights · 42%').waitFor();
+      expect(await bar.getAttribute('aria-valuenow')).toBe('42');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await bar.waitFor({ state: 'detached' });
+      await expect.poll(() => cancelled).toBe(true);
+      // A cancel is the user's own doing, not an error.
+      expect(await page.getByTestId('error').count()).toBe(0);
+    } finally {
+      await slowServer.close();
+    }
+  });
+});
+
+describe('the web host refuses strangers', () => {
+  it('refuses the page without the token or with a wrong one', async () => {
+    const wrong = await page.goto(`${server.origin}/?token=${'x'.repeat(server.token.length)}`);
+    expect(wrong?.status()).toBe(401);
+    const none = await page.goto(`${server.origin}/`);
+    expect(none?.status()).toBe(401);
+  });
+
+  it('refuses an API socket with a wrong token', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=wrong`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('a wrong token was accepted')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(401);
+  });
+
+  it("tells the user when the page's socket is refused for its token", async () => {
+    // Hand the browser the page for a wrong token (the host itself would refuse it) to reach the
+    // case of a page whose socket is refused: a host restarted with a new token under an open tab.
+    const html = readFileSync(join(rendererOutDir(), 'index.html'), 'utf8');
+    await page.route((url) => url.pathname === '/', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+    await page.goto(`${server.origin}/?token=wrong`);
+    const error = page.getByTestId('error');
+    await error.waitFor();
+    expect(await error.textContent()).toContain("refused this page's token");
+  });
+});
