@@ -4,127 +4,62 @@
  * (process.resourceUsage().maxRSS) belongs to that reader alone.
  *
  * The model is synthetic: VGG16's 13 conv + 3 fc layer names and blob shapes (plus its ReLU, pooling,
- * dropout and softmax layers), V2 format, seeded random weights. It is written once into
+ * dropout and softmax layers), V2 format, deterministic weights. It is written once into
  * os.tmpdir()/portafilter-bench/ and reused while its size matches.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Benchmark, Log } from './index.js';
-import { Bytes, FileWriter, varintSize } from './protobuf-writer.js';
+import { Bytes, syntheticModelSize, writeSyntheticCaffeModel, type SyntheticLayer, type SyntheticNet } from '../test/helpers/caffemodel-writer.js';
 
-interface LayerSpec {
-  name: string;
-  type: string;
-  bottom: string;
-  top: string;
-  /** Convolution/InnerProduct: [weights shape, bias shape] */
-  blobs: number[][];
-  param?: Uint8Array;
-}
-
-/** VGG16 (Simonyan & Zisserman, configuration D) as in VGG_ILSVRC_16_layers_deploy.prototxt. */
-function vgg16(): LayerSpec[] {
-  const layers: LayerSpec[] = [];
+/** VGG16 (Simonyan & Zisserman, configuration D) as in VGG_ILSVRC_16_layers_deploy.prototxt, V2. */
+function vgg16(): SyntheticNet {
+  const layers: SyntheticLayer[] = [];
   let blob = 'data';
   let channels = 3;
+  const add = (name: string, type: string, top: string, blobs: number[][] = [], params?: Uint8Array): void => {
+    layers.push({ name, type, bottom: blob, top, blobs: blobs.map((shape) => ({ shape })), params });
+    blob = top;
+  };
   const convParam = (n: number) => new Bytes().bytes(106, new Bytes().uint(1, n).packed(3, [1]).packed(4, [3]).finish()).finish();
-  const blocks = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
-  blocks.forEach((block, b) => {
+  const poolParam = new Bytes().bytes(121, new Bytes().uint(1, 0).uint(2, 2).uint(3, 2).finish()).finish();
+  [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]].forEach((block, b) => {
     block.forEach((n, i) => {
       const name = `conv${b + 1}_${i + 1}`;
-      layers.push({ name, type: 'Convolution', bottom: blob, top: name, blobs: [[n, channels, 3, 3], [n]], param: convParam(n) });
-      layers.push({ name: `relu${b + 1}_${i + 1}`, type: 'ReLU', bottom: name, top: name, blobs: [] });
-      blob = name;
+      add(name, 'Convolution', name, [[n, channels, 3, 3], [n]], convParam(n));
+      add(`relu${b + 1}_${i + 1}`, 'ReLU', name);
       channels = n;
     });
-    const pool = `pool${b + 1}`;
-    const poolParam = new Bytes().bytes(121, new Bytes().uint(1, 0).uint(2, 2).uint(3, 2).finish()).finish();
-    layers.push({ name: pool, type: 'Pooling', bottom: blob, top: pool, blobs: [], param: poolParam });
-    blob = pool;
+    add(`pool${b + 1}`, 'Pooling', `pool${b + 1}`, [], poolParam);
   });
   let inputs = 512 * 7 * 7;
   for (const [i, n] of [[6, 4096], [7, 4096], [8, 1000]]) {
-    const name = `fc${i}`;
-    layers.push({ name, type: 'InnerProduct', bottom: blob, top: name, blobs: [[n, inputs], [n]], param: new Bytes().bytes(117, new Bytes().uint(1, n).finish()).finish() });
-    blob = name;
+    add(`fc${i}`, 'InnerProduct', `fc${i}`, [[n, inputs], [n]], new Bytes().bytes(117, new Bytes().uint(1, n).finish()).finish());
     inputs = n;
     if (i < 8) {
-      layers.push({ name: `relu${i}`, type: 'ReLU', bottom: name, top: name, blobs: [] });
-      layers.push({ name: `drop${i}`, type: 'Dropout', bottom: name, top: name, blobs: [] });
+      add(`relu${i}`, 'ReLU', `fc${i}`);
+      add(`drop${i}`, 'Dropout', `fc${i}`);
     }
   }
-  layers.push({ name: 'prob', type: 'Softmax', bottom: blob, top: 'prob', blobs: [] });
-  return layers;
-}
-
-const count = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
-
-/** The BlobProto bytes before its data: shape (field 7) and the data tag + length (field 5, packed). */
-function blobHead(shape: number[]): Uint8Array {
-  return new Bytes().bytes(7, new Bytes().packed(1, shape).finish()).tag(5, 2).varint(count(shape) * 4).finish();
-}
-const blobSize = (shape: number[]) => blobHead(shape).length + count(shape) * 4;
-
-function layerHead(l: LayerSpec): Uint8Array {
-  const b = new Bytes().string(1, l.name).string(2, l.type).string(3, l.bottom).string(4, l.top).finish();
-  return l.param ? Uint8Array.from([...b, ...l.param]) : b;
-}
-const layerSize = (l: LayerSpec) => layerHead(l).length + l.blobs.reduce((n, s) => n + 1 + varintSize(blobSize(s)) + blobSize(s), 0);
-
-/** Expected size of the whole file, to decide whether a cached copy is complete. */
-function fileSize(layers: LayerSpec[], header: Uint8Array): number {
-  return header.length + layers.reduce((n, l) => n + 2 + varintSize(layerSize(l)) + layerSize(l), 0);
-}
-
-/** Writes the synthetic model (into a temp name, renamed when complete). Random floats in ±0.05 from xorshift32. */
-function writeModel(path: string, layers: LayerSpec[], header: Uint8Array, log: Log): void {
-  const tmp = `${path}.${process.pid}.partial`;
-  const out = new FileWriter(tmp);
-  out.write(header);
-  let state = 0x9e3779b9;
-  const chunk = new Float32Array(1 << 20);
-  const bits = new Uint32Array(chunk.length);
-  for (const l of layers) {
-    out.tag(100, 2);
-    out.varint(layerSize(l));
-    out.write(layerHead(l));
-    for (const shape of l.blobs) {
-      out.tag(7, 2);
-      out.varint(blobSize(shape));
-      out.write(blobHead(shape));
-      for (let left = count(shape); left > 0; ) {
-        const n = Math.min(left, chunk.length);
-        for (let i = 0; i < n; i++) {
-          state ^= state << 13;
-          state ^= state >>> 17;
-          state ^= state << 5;
-          bits[i] = state >>> 0;
-        }
-        for (let i = 0; i < n; i++) chunk[i] = (bits[i] / 4294967296 - 0.5) * 0.1;
-        out.write(new Uint8Array(chunk.buffer, 0, n * 4));
-        left -= n;
-      }
-    }
-    if (l.blobs.length > 0) log(`  wrote ${l.name} (${(out.written / 2 ** 20).toFixed(0)} MiB so far)`);
-  }
-  out.close();
-  renameSync(tmp, path);
+  add('prob', 'Softmax', 'prob');
+  return { name: 'VGG_ILSVRC_16_layers (synthetic)', format: 'V2', layers };
 }
 
 export function ensureModel(log: Log): { path: string; bytes: number; params: number } {
-  const layers = vgg16();
-  const header = new Bytes().string(1, 'VGG_ILSVRC_16_layers (synthetic)').finish();
+  const net = vgg16();
   const dir = join(tmpdir(), 'portafilter-bench');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'vgg16-synthetic-v2.caffemodel');
-  const bytes = fileSize(layers, header);
-  const params = layers.reduce((n, l) => n + l.blobs.reduce((m, s) => m + count(s), 0), 0);
+  const bytes = syntheticModelSize(net);
+  const params = net.layers.reduce((n, l) => n + l.blobs.reduce((m, b) => m + b.shape.reduce((a, d) => a * d, 1), 0), 0);
   if (!existsSync(path) || statSync(path).size !== bytes) {
     log(`writing ${path} (${(bytes / 2 ** 20).toFixed(0)} MiB, ${params.toLocaleString('en')} parameters) ...`);
-    writeModel(path, layers, header, log);
+    writeSyntheticCaffeModel(path, net, (l, written) => {
+      if (l.blobs.length > 0) log(`  wrote ${l.name} (${(written / 2 ** 20).toFixed(0)} MiB so far)`);
+    });
   }
   return { path, bytes, params };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm start`: runs the built app (out/main/index.js, package.json "main") in Electron when Electron
-// is installed. Its binary is an optional download that fails on machines without internet access;
-// there the same workbench runs in a browser through `portafilter serve`.
-import { spawn } from 'node:child_process';
+// `npm start`: runs the built app (out/main/index.js, package.json "main") in Electron. npm installs
+// the electron package without running its download script (package.json allowScripts), so installs
+// work offline; the binary is fetched here on the first start instead. Where that is impossible, the
+// same workbench runs in a browser through `portafilter serve`.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
@@ -21,12 +22,28 @@ function electronBinary() {
   }
 }
 
-const binary = electronBinary();
+/** Runs the electron package's own install script, which downloads the binary for this platform. */
+function downloadElectron() {
+  let installer;
+  try {
+    installer = createRequire(import.meta.url).resolve('electron/install.js');
+  } catch {
+    return;
+  }
+  process.stderr.write('portafilter: downloading the Electron binary (first start only)…\n');
+  spawnSync(process.execPath, [installer], { stdio: 'inherit' });
+}
+
+let binary = electronBinary();
+if (!binary) {
+  downloadElectron();
+  binary = electronBinary();
+}
 if (!binary) {
   process.stderr.write(
     [
-      'portafilter: Electron is not installed here (its binary is an optional download that did not happen).',
-      '  Install it where downloads work:   npm install electron',
+      'portafilter: the Electron binary is not installed and could not be downloaded here.',
+      '  Where downloads work, run `npm start` again (or `node node_modules/electron/install.js`).',
       '  Or use the same workbench in your browser:   npx portafilter serve [model.prototxt [weights.caffemodel]]',
       '',
     ].join('\n'),

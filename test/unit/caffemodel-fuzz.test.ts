@@ -23,6 +23,7 @@ import { parseBinaryProto } from '../../src/main/caffe/binaryproto.js';
 import { parseCaffeModel, readCaffeModelSync, type CaffeModelFile, type CaffeModelLayer, type WeightBlob } from '../../src/main/caffe/caffemodel.js';
 import { CaffeModelError } from '../../src/shared/errors.js';
 import { tempFile } from '../helpers/caffe-bytes.js';
+import { hashString, mulberry32 } from '../helpers/prng.js';
 import { FIXTURE_MODELS, fixture } from '../helpers/fixtures.js';
 import { decodeBlobWithProtobufjs, decodeWithProtobufjs, firstDifference, strictCheck, type RefBlob, type RefLayer, type Violation } from '../helpers/protobuf-oracle.js';
 
@@ -30,19 +31,6 @@ import { decodeBlobWithProtobufjs, decodeWithProtobufjs, firstDifference, strict
 const SEED = Number(process.env.PORTAFILTER_FUZZ_SEED ?? 0x5eed_cafe);
 const CASES_PER_FILE = Number(process.env.PORTAFILTER_FUZZ_CASES ?? 150);
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const hash = (s: string): number => [...s].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
 
 interface Mutation {
   bytes: Uint8Array;
@@ -102,7 +90,7 @@ describe('fuzzing the binary readers against protobufjs', () => {
       const original = new Uint8Array(readFileSync(path));
       const { structure, violation } = strictCheck(original, kind);
       expect(violation).toBeUndefined();
-      const random = prng(SEED ^ hash(name));
+      const random = mulberry32(SEED ^ hashString(name));
       const tally = { same: 0, bothRefused: 0, stricter: 0 };
       const stricterKinds: Record<string, number> = {};
       const ourKinds: Record<string, number> = {};

@@ -4,18 +4,7 @@ import { parsePrototxt } from '../../src/main/caffe/prototxt.js';
 import { encodeMessage } from '../../src/main/caffe/schema.js';
 import { CaffeParseError } from '../../src/shared/errors.js';
 import { FIXTURE_MODELS, FIXTURE_PROTOTXTS, fixture } from '../helpers/fixtures.js';
-
-/** mulberry32: a small seeded PRNG, so every run tries the same cases. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/prng.js';
 
 const SOURCES: Array<[name: string, text: string]> = [
   ...FIXTURE_PROTOTXTS.map((n): [string, string] => [n, readFileSync(fixture('prototxts', `${n}.prototxt`), 'utf8')]),
