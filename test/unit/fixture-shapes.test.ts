@@ -84,3 +84,23 @@ describe('fixture models load with their weights and match OpenCV shapes for eve
     }
   }
 });
+
+describe("the CIFAR-10 'prediction example' V1 text: data, accuracy and loss layers around the same net", () => {
+  it('loads with the real legacy V1 caffemodel; its layers get the deploy net’s OpenCV shapes at the batch of 3 it declares', async () => {
+    const model = await loadCaffeNet({
+      prototxt: fixture('models/cifar10_quick/extra/prediction_example.v1.prototxt'),
+      caffemodel: fixture('models/cifar10_quick/weights.caffemodel'),
+    });
+    expect(model.prototxtFormat).toBe('V1');
+    const index = JSON.parse(readFileSync(fixture('models/cifar10_quick/expected/cat10/index.json'), 'utf8')) as IndexJson;
+    const shape = (name: string): number[][] => model.shapes.layers[model.graph.layers.find((l) => l.name === name)!.index].topShapes;
+    for (const [name, e] of Object.entries(index.layers)) {
+      expect({ name, shapes: shape(name) }).toEqual({ name, shapes: e.shapes.map(([, ...rest]) => [3, ...rest]) });
+    }
+    expect(shape('data')).toEqual([[3, 3, 32, 32], [3]]);
+    expect(shape('accuracy')).toEqual([[]]);
+    expect(shape('loss')).toEqual([[]]);
+    expect(shape('argmax')).toEqual([[3, 1, 5]]);
+    expect(model.weights.get('ip2')!.map((w) => w.shape)).toEqual([[10, 64], [10]]);
+  });
+});

@@ -82,3 +82,25 @@ export function registerNeuron(type: string, check?: (ctx: ShapeContext) => void
     },
   });
 }
+
+/**
+ * The tops of a layer that reads its data from outside the net (a database, image files): the shape
+ * the caller gives for the data top, else `known` when the parameters fix it, else a clear failure.
+ * Further tops (labels) get one value per item: [N]. (base_data_layer.cpp, *_data_layer.cpp)
+ */
+export function dataTops(ctx: ShapeContext, known: Shape | undefined, why: string, field: string): Shape[] {
+  const data = ctx.givenShape(0) ?? known;
+  if (!data) {
+    const blob = repeated<string>(ctx.layer, 'top')[0] ?? 'data';
+    ctx.fail(`the ${ctx.type} layer takes its shape ${why}: give it, e.g. --input-shape ${blob}=N,C,H,W`, field);
+  }
+  return Array.from({ length: ctx.numTops }, (_, i) => (i === 0 ? [...data] : (ctx.givenShape(i) ?? [data[0]])));
+}
+
+/** LossLayer::Reshape: a scalar loss from (prediction, label) with the same first dimension. */
+export function lossTop(ctx: ShapeContext): Shape {
+  const [a, b] = ctx.bottoms;
+  if (a.length === 0 || b.length === 0 || a[0] !== b[0])
+    ctx.fail(`the data and label should have the same first dimension (${fmt(a)} vs ${fmt(b)})`, 'bottom');
+  return [];
+}

@@ -8,7 +8,7 @@ import { isMessage, sourceOf, type Message } from '../caffe/message.js';
 import { messageType, withDefaults } from '../caffe/schema.js';
 import type { Shape, ShapeContext } from './types.js';
 
-export function createShapeContext(layer: Message, bottoms: Shape[], numTops: number): ShapeContext {
+export function createShapeContext(layer: Message, bottoms: Shape[], numTops: number, given: (Shape | undefined)[] = []): ShapeContext {
   const name = typeof layer.name === 'string' ? layer.name : '';
   const type = typeof layer.type === 'string' ? layer.type : '';
   const params = new Map<string, Message>();
@@ -28,6 +28,9 @@ export function createShapeContext(layer: Message, bottoms: Shape[], numTops: nu
         params.set(field, p);
       }
       return p as T;
+    },
+    givenShape(top: number): Shape | undefined {
+      return given[top];
     },
     has(paramField: string, field: string): boolean {
       const p = layer[paramField];

@@ -4,6 +4,7 @@ import { registerLayer } from './registry.js';
 
 registerLayer({
   type: 'Input',
+  role: 'data',
   bottoms: { min: 0, max: 0 },
   tops: { min: 1 },
   shapes(ctx) {
@@ -12,8 +13,9 @@ registerLayer({
     if (n !== 0 && n !== 1 && n !== ctx.numTops)
       ctx.fail(`must specify 'shape' once, once per top blob, or not at all: ${ctx.numTops} tops vs. ${n} shapes`, 'input_param.shape');
     // input_layer.cpp: with no shape the tops stay unshaped (0 axes) until the caller reshapes them.
-    const tops = Array.from({ length: ctx.numTops }, (_, i) =>
-      n === 0 ? [] : checkBlobShape(ctx, blobShapeDims(shapes[n === 1 ? 0 : i]), 'input_param.shape'),
+    const tops = Array.from(
+      { length: ctx.numTops },
+      (_, i) => ctx.givenShape(i) ?? (n === 0 ? [] : checkBlobShape(ctx, blobShapeDims(shapes[n === 1 ? 0 : i]), 'input_param.shape')),
     );
     return { tops, blobs: [] };
   },

@@ -20,6 +20,8 @@ export interface ShapeContext {
   param<T = Message>(field: string): T;
   /** True when the layer sets `<field>` (Caffe's has_x()), e.g. `has('pooling_param', 'stride_h')`. */
   has(paramField: string, field: string): boolean;
+  /** The shape the caller gives top `i` of a data layer (an input-shape override), if any. */
+  givenShape(top: number): Shape | undefined;
   /** Throws a ShapeError naming this layer (and the field, when given), as a Caffe CHECK would fail. */
   fail(reason: string, field?: string): never;
 }
@@ -40,6 +42,12 @@ export interface LayerDef {
   readonly bottoms: { min: number; max?: number };
   /** Allowed number of tops. */
   readonly tops: { min: number; max?: number };
+  /**
+   * `data`: the layer feeds the net (Input, ImageData, ...): its tops are net inputs and take
+   * input-shape overrides. `loss`: a training objective or metric (SoftmaxWithLoss, Accuracy),
+   * which inference leaves out.
+   */
+  readonly role?: 'data' | 'loss';
   /** Output shapes and learnable-blob shapes, by Caffe's own rules (Reshape/LayerSetUp). */
   shapes(ctx: ShapeContext): LayerShapes;
 }

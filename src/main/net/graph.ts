@@ -161,8 +161,3 @@ export function buildNetGraph(net: Message, file: string, state: NetState = TEST
   return graph;
 }
 
-/** The layer that produced a tensor. */
-export const producerOf = (graph: NetGraph, tensor: number): NetLayer => graph.layers[graph.tensors[tensor].producer];
-
-/** Net inputs: the tops of Input layers. */
-export const inputLayers = (graph: NetGraph): NetLayer[] => graph.layers.filter((l) => l.type === 'Input');

@@ -21,7 +21,7 @@ export interface NetShapes {
   tensors: Shape[];
 }
 
-const TRAINING_TYPES = /^(Data|ImageData|HDF5Data|WindowData|MemoryData|AnnotatedData|VideoData|Accuracy|.*Loss|Python)$/;
+const TRAINING_TYPES = /^(WindowData|AnnotatedData|VideoData|.*Loss|Python)$/;
 
 /** Throws one UnsupportedLayerError listing every layer whose type has no definition. */
 export function checkSupported(graph: NetGraph): void {
@@ -32,7 +32,7 @@ export function checkSupported(graph: NetGraph): void {
   const err = new UnsupportedLayerError(missing, graph.file);
   if (missing.some((m) => TRAINING_TYPES.test(m.type))) {
     Object.defineProperty(err, 'message', {
-      value: `${err.message}. Data, accuracy and loss layers belong to training: load the deploy prototxt instead.`,
+      value: `${err.message}. Some of these belong to training only: the deploy prototxt may not need them.`,
     });
   }
   throw err;
@@ -44,7 +44,7 @@ export function checkSupported(graph: NetGraph): void {
  */
 export function inferShapes(graph: NetGraph, inputShapes: Record<string, Shape> = {}): NetShapes {
   checkSupported(graph);
-  const inputTops = new Set(graph.layers.filter((l) => l.type === 'Input').flatMap((l) => l.tops));
+  const inputTops = new Set(graph.layers.filter((l) => layerDef(l.type)?.role === 'data').flatMap((l) => l.tops));
   for (const name of Object.keys(inputShapes)) {
     if (!inputTops.has(name))
       throw new NetGraphError(`no net input named '${name}' to give a shape to (inputs: ${[...inputTops].join(', ') || 'none'})`, {
@@ -64,12 +64,9 @@ export function inferShapes(graph: NetGraph, inputShapes: Record<string, Shape> 
     };
     count(bottoms.length, def.bottoms, 'bottom');
     count(layer.tops.length, def.tops, 'top');
-    const ctx = createShapeContext(layer.param, bottoms, layer.tops.length);
-    const out = def.shapes(ctx);
-    const topShapes = out.tops.slice(0, layer.tops.length).map((s, i) => {
-      const override = layer.type === 'Input' ? inputShapes[layer.tops[i]] : undefined;
-      return override ? [...override] : s;
-    });
+    const given = def.role === 'data' ? layer.tops.map((t) => inputShapes[t]) : [];
+    const out = def.shapes(createShapeContext(layer.param, bottoms, layer.tops.length, given));
+    const topShapes = out.tops.slice(0, layer.tops.length);
     if (topShapes.length < layer.tops.length)
       throw new ShapeError(`${layer.type} layer produces ${out.tops.length} top(s) but ${layer.tops.length} are declared`, where);
     for (const s of topShapes) {

@@ -1,5 +1,6 @@
 import type { LayerInfo, ModelSummary } from '../../shared/api.js';
 import { formatPrototxt } from '../caffe/prototxt-writer.js';
+import { layerDef } from '../layers/index.js';
 import type { CaffeNet } from '../net/model.js';
 import { count } from '../net/shapes.js';
 
@@ -30,7 +31,7 @@ export function summarize(id: string, model: CaffeNet): ModelSummary {
     prototxtFormat: model.prototxtFormat,
     weightsFormat: model.weightsFormat,
     inputs: graph.layers
-      .filter((l) => l.type === 'Input')
+      .filter((l) => layerDef(l.type)?.role === 'data')
       .flatMap((l) => l.tops.map((name, i) => ({ name, shape: shapes.layers[l.index].topShapes[i] }))),
     outputs: graph.outputs.map((t) => graph.tensors[t].blob),
     layers,

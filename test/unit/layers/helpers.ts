@@ -7,7 +7,7 @@ import type { Message } from '../../../src/main/caffe/message.js';
 import { createShapeContext, layerDef, type LayerShapes, type Shape } from '../../../src/main/layers/index.js';
 import { ShapeError } from '../../../src/shared/errors.js';
 
-export function shapesOf(layer: Message, bottoms: Shape[], numTops?: number): LayerShapes {
+export function shapesOf(layer: Message, bottoms: Shape[], numTops?: number, given: (Shape | undefined)[] = []): LayerShapes {
   const type = String(layer.type);
   const def = layerDef(type);
   if (!def) throw new Error(`no layer definition for ${type}`);
@@ -18,11 +18,12 @@ export function shapesOf(layer: Message, bottoms: Shape[], numTops?: number): La
       layer: String(layer.name),
       field: within(bottoms.length, def.bottoms) ? 'top' : 'bottom',
     });
-  return def.shapes(createShapeContext(layer, bottoms, tops));
+  return def.shapes(createShapeContext(layer, bottoms, tops, given));
 }
 
 /** The top shapes only. */
-export const topsOf = (layer: Message, bottoms: Shape[], numTops?: number): Shape[] => shapesOf(layer, bottoms, numTops).tops;
+export const topsOf = (layer: Message, bottoms: Shape[], numTops?: number, given?: (Shape | undefined)[]): Shape[] =>
+  shapesOf(layer, bottoms, numTops, given).tops;
 
 /** A layer message with one bottom and one top named after it. */
 export const layer = (type: string, params: Message = {}, name = type.toLowerCase()): Message => ({

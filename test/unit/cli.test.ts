@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/fixtures.js';
+
+const bin = new URL('../../bin/portafilter.js', import.meta.url).pathname;
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const dir = mkdtempSync(join(tmpdir(), 'portafilter-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('portafilter inspect', () => {
+  it('--json prints exactly one object in the documented form, shapes N,C,H,W, V2 type strings', () => {
+    const { code, stdout } = run('inspect', fixture('prototxts/ResNet-50-deploy.prototxt'), '--json');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const out = JSON.parse(stdout) as { inputs: unknown[]; layers: Record<string, unknown>[] };
+    expect(Object.keys(out)).toEqual(['inputs', 'layers']);
+    expect(out.inputs).toEqual([{ name: 'data', shape: [1, 3, 224, 224] }]);
+    const expected = JSON.parse(readFileSync(fixture('prototxts/ResNet-50-deploy.shapes.json'), 'utf8')) as {
+      layers: { name: string; type: string; bottoms: string[]; tops: string[]; top_shapes: number[][]; blob_shapes?: number[][] }[];
+    };
+    const conv1 = expected.layers.find((l) => l.name === 'conv1')!;
+    expect(out.layers.find((l) => l.name === 'conv1')).toEqual({
+      name: 'conv1',
+      type: conv1.type,
+      bottoms: conv1.bottoms,
+      tops: conv1.tops,
+      top_shapes: conv1.top_shapes,
+      blob_shapes: conv1.blob_shapes,
+    });
+    expect(Object.keys(out.layers[1])).toEqual(['name', 'type', 'bottoms', 'tops', 'top_shapes', 'blob_shapes']);
+  });
+
+  it('prints a table and checks the weights against the prototxt, with an input-shape override', () => {
+    const { code, stdout } = run(
+      'inspect',
+      fixture('models/cifar10_quick/deploy.prototxt'),
+      fixture('models/cifar10_quick/weights.caffemodel'),
+      '--input-shape',
+      'data=1,3,32,32',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/layer\s+type\s+bottoms\s+tops\s+output shape/);
+    expect(stdout).toMatch(/conv1\s+Convolution\s+data\s+conv1\s+1×32×32×32\s+2,432/);
+    expect(stdout).toMatch(/caffemodel V1/);
+    expect(stdout).toMatch(/every weight blob matches the shape the prototxt implies/);
+  });
+
+  it('exits non-zero with the file, line and column of a prototxt syntax error', () => {
+    const bad = join(dir, 'bad.prototxt');
+    writeFileSync(bad, 'name: "x"\nlayer {\n  name: "a"\n  type "ReLU"\n}\n');
+    const { code, stderr } = run('inspect', bad);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${bad}:4:8, field 'type': expected ':' after field name 'type', found string "ReLU"`);
+  });
+
+  it('exits non-zero naming the layer and both shapes when weights do not fit', () => {
+    const { code, stderr } = run('inspect', fixture('models/lenet_mnist/deploy.prototxt'), fixture('models/mtcnn_pnet/weights.caffemodel'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/weights\.caffemodel@\d+, layer 'conv1': blob 0 has shape \[10, 3, 3, 3\] in the caffemodel but the prototxt implies \[20, 1, 5, 5\]/);
+  });
+
+  it('lists every unsupported layer in one error', () => {
+    const net = join(dir, 'fork.prototxt');
+    writeFileSync(
+      net,
+      [
+        'layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } } }',
+        'layer { name: "up" type: "Upsample" bottom: "x" top: "u" upsample_param { scale: 2 } }',
+        'layer { name: "relu" type: "ReLU" bottom: "u" top: "u" }',
+        'layer { name: "shuffle" type: "ShuffleChannel" bottom: "u" top: "s" shuffle_channel_param { group: 2 } }',
+      ].join('\n'),
+    );
+    const { code, stderr } = run('inspect', net);
+    expect(code).toBe(1);
+    expect(stderr).toContain("2 unsupported layers: 'up' (Upsample) at line 2, 'shuffle' (ShuffleChannel) at line 4");
+  });
+
+  it('says so when the prototxt and the caffemodel are swapped, or a file is missing', () => {
+    const swapped = run('inspect', fixture('models/lenet_mnist/weights.caffemodel'), fixture('models/lenet_mnist/deploy.prototxt'));
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr).toMatch(/weights\.caffemodel: is not a text prototxt.*swap/);
+    const missing = run('inspect', join(dir, 'nope.prototxt'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(join(dir, 'nope.prototxt'));
+  });
+});
