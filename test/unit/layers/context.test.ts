@@ -58,8 +58,9 @@ describe('createShapeContext', () => {
 });
 
 describe('layer registry', () => {
-  it('registers every layer type of the brief, once each', () => {
+  it('registers every layer type Portafilter supports, once each', () => {
     const expected = [
+      'Accuracy', 'Data', 'DummyData', 'EuclideanLoss', 'HDF5Data', 'ImageData', 'MemoryData', 'SigmoidCrossEntropyLoss', 'SoftmaxWithLoss',
       'AbsVal', 'ArgMax', 'BNLL', 'BatchNorm', 'Bias', 'Clip', 'Concat', 'Convolution', 'Crop', 'Deconvolution',
       'DetectionOutput', 'Dropout', 'ELU', 'Eltwise', 'Exp', 'Flatten', 'InnerProduct', 'Input', 'LRN', 'Log', 'MVN',
       'Normalize', 'PReLU', 'Permute', 'Pooling', 'Power', 'PriorBox', 'ReLU', 'Reduction', 'Reshape', 'Scale',
