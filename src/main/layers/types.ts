@@ -1,11 +1,32 @@
 /**
  * What a Caffe layer type knows about itself. One file per type under src/main/layers/ implements
- * this and registers it; nothing else in Portafilter switches on a layer type string.
- * (Issue 3 adds the Keras mapping and the Caffe-semantics reference op to the same objects.)
+ * this and registers it; nothing else in Portafilter switches on a layer type string: its shape rule,
+ * its Keras mapping (weights included), its Caffe-semantics reference op and its ONNX mapping.
  */
 import type { Message } from '../caffe/message.js';
+import type { KerasWeight, Ordering } from '../keras/spec.js';
 
 export type Shape = number[];
+
+/** A tensor in Caffe's own layout (N,C,H,W for 4-D), row-major. */
+export interface Blob {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** What every per-layer context offers: the layer's parameters as Caffe reads them. */
+export interface LayerParams {
+  /** The layer, in Caffe V2 form, exactly as parsed (no defaults filled in). */
+  readonly layer: Message;
+  readonly name: string;
+  readonly type: string;
+  /** The layer's `<field>` parameter message with Caffe's defaults filled in (e.g. 'convolution_param'). */
+  param<T = Message>(field: string): T;
+  /** True when the layer sets `<field>` (Caffe's has_x()), e.g. `has('pooling_param', 'stride_h')`. */
+  has(paramField: string, field: string): boolean;
+  /** Throws an error naming this layer (and the field, when given). */
+  fail(reason: string, field?: string): never;
+}
 
 export interface ShapeContext {
   /** The layer, in Caffe V2 form, exactly as parsed (no defaults filled in). */
@@ -24,6 +45,58 @@ export interface ShapeContext {
   givenShape(top: number): Shape | undefined;
   /** Throws a ShapeError naming this layer (and the field, when given), as a Caffe CHECK would fail. */
   fail(reason: string, field?: string): never;
+}
+
+/**
+ * The Caffe-semantics reference: computes the layer in Caffe's layout straight from Caffe's formulas.
+ * It may use tfjs ops as arithmetic but shares nothing with the Keras mapping.
+ */
+export interface ReferenceContext extends LayerParams {
+  readonly bottoms: readonly Blob[];
+  /** The layer's learnable blobs, in Caffe's shapes and order (empty when it has none). */
+  readonly blobs: readonly Blob[];
+  /** Caffe's top shapes from the shape pass. */
+  readonly topShapes: readonly Shape[];
+}
+
+/**
+ * A tensor of the Keras model being built, and how it relates to the Caffe blob it holds:
+ * `keras = transpose(caffe, perm)`, i.e. Keras axis i is Caffe axis perm[i] (numpy's transpose).
+ */
+export interface KTensor {
+  /** The Keras layer that outputs it, and which of its outputs. */
+  readonly layer: string;
+  readonly index: number;
+  /** The Caffe blob's shape, batch axis included. */
+  readonly caffeShape: Shape;
+  readonly perm: readonly number[];
+}
+
+/** Builds the Keras layers that compute one Caffe layer (see src/main/keras/). */
+export interface KerasContext extends LayerParams {
+  readonly ordering: Ordering;
+  /** Flip kernels 180° for true-convolution backends (Theano); only ever set with channels_first. */
+  readonly flipKernels: boolean;
+  /** The Keras tensors of the bottoms. */
+  readonly inputs: readonly KTensor[];
+  /** Caffe's top shapes from the shape pass. */
+  readonly topShapes: readonly Shape[];
+  /** The layer's learnable blobs in Caffe's shapes and order. */
+  readonly blobs: readonly Blob[];
+  /** The perm of a tensor laid out natively for this ordering: channels_last puts axis 1 last. */
+  nativePerm(rank: number): number[];
+  /** `t` laid out as `perm` (adds a Permute layer unless it already is). */
+  relayout(t: KTensor, perm: readonly number[]): KTensor;
+  /**
+   * Adds a Keras layer reading `inputs` and returns its outputs. The layer is named after the Caffe
+   * layer (sanitised), with `_${suffix}` for helper layers (padding, flatten, ...): the unsuffixed layer
+   * is the one whose output is the Caffe layer's top.
+   */
+  add(
+    layer: { className: string; config: Record<string, unknown>; weights?: KerasWeight[]; suffix?: string },
+    inputs: readonly KTensor[],
+    outputs: readonly { caffeShape: Shape; perm: readonly number[] }[],
+  ): KTensor[];
 }
 
 export interface LayerShapes {
@@ -50,4 +123,8 @@ export interface LayerDef {
   readonly role?: 'data' | 'loss';
   /** Output shapes and learnable-blob shapes, by Caffe's own rules (Reshape/LayerSetUp). */
   shapes(ctx: ShapeContext): LayerShapes;
+  /** Caffe's forward pass, in Caffe's layout: one blob per top. */
+  reference?(ctx: ReferenceContext): Blob[];
+  /** The Keras layers computing it: one tensor per top (a top may be an input unchanged, e.g. Split). */
+  keras?(ctx: KerasContext): KTensor[];
 }
