@@ -1,14 +1,19 @@
 /**
- * The ShapeContext a layer's shape rule runs in: the layer message, its bottom shapes, and Caffe's
- * view of its parameters (defaults filled in from caffe.proto, has_x() answered from what was set).
+ * The contexts a layer's rules run in: the layer message and Caffe's view of its parameters
+ * (defaults filled in from caffe.proto, has_x() answered from what was set), plus what each rule
+ * needs (bottom shapes for the shape rule, ...). Failures name the layer, its place in the file and
+ * the field.
  */
 import protobuf from 'protobufjs';
-import { ShapeError, type ErrorLocation } from '../../shared/errors.js';
+import { PortafilterError, ShapeError, type ErrorLocation } from '../../shared/errors.js';
 import { isMessage, sourceOf, type Message } from '../caffe/message.js';
 import { messageType, withDefaults } from '../caffe/schema.js';
-import type { Shape, ShapeContext } from './types.js';
+import type { LayerParams, Shape, ShapeContext } from './types.js';
 
-export function createShapeContext(layer: Message, bottoms: Shape[], numTops: number, given: (Shape | undefined)[] = []): ShapeContext {
+type ErrorClass = new (reason: string, location?: ErrorLocation) => PortafilterError;
+
+/** The parameter view of `layer`; `fail` throws `error` (a ShapeError unless told otherwise). */
+export function layerParams(layer: Message, error: ErrorClass = ShapeError): LayerParams {
   const name = typeof layer.name === 'string' ? layer.name : '';
   const type = typeof layer.type === 'string' ? layer.type : '';
   const params = new Map<string, Message>();
@@ -16,8 +21,6 @@ export function createShapeContext(layer: Message, bottoms: Shape[], numTops: nu
     layer,
     name,
     type,
-    bottoms,
-    numTops,
     param<T = Message>(field: string): T {
       let p = params.get(field);
       if (!p) {
@@ -28,9 +31,6 @@ export function createShapeContext(layer: Message, bottoms: Shape[], numTops: nu
         params.set(field, p);
       }
       return p as T;
-    },
-    givenShape(top: number): Shape | undefined {
-      return given[top];
     },
     has(paramField: string, field: string): boolean {
       const p = layer[paramField];
@@ -43,7 +43,16 @@ export function createShapeContext(layer: Message, bottoms: Shape[], numTops: nu
       if (pos?.line !== undefined) where.line = pos.line;
       if (pos?.column !== undefined) where.column = pos.column;
       if (field !== undefined) where.field = field;
-      throw new ShapeError(reason, where);
+      throw new error(reason, where);
     },
+  };
+}
+
+export function createShapeContext(layer: Message, bottoms: Shape[], numTops: number, given: (Shape | undefined)[] = []): ShapeContext {
+  return {
+    ...layerParams(layer),
+    bottoms,
+    numTops,
+    givenShape: (top: number): Shape | undefined => given[top],
   };
 }

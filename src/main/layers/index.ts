@@ -52,5 +52,5 @@ import './threshold.js';
 import './tile.js';
 
 export { layerDef, registerLayer, supportedLayerTypes } from './registry.js';
-export { createShapeContext } from './context.js';
+export { createShapeContext, layerParams } from './context.js';
 export type { LayerDef, LayerShapes, Shape, ShapeContext } from './types.js';

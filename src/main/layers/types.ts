@@ -28,7 +28,7 @@ export interface LayerParams {
   fail(reason: string, field?: string): never;
 }
 
-export interface ShapeContext {
+export interface ShapeContext extends LayerParams {
   /** The layer, in Caffe V2 form, exactly as parsed (no defaults filled in). */
   readonly layer: Message;
   readonly name: string;
