@@ -29,22 +29,12 @@ export interface LayerParams {
 }
 
 export interface ShapeContext extends LayerParams {
-  /** The layer, in Caffe V2 form, exactly as parsed (no defaults filled in). */
-  readonly layer: Message;
-  readonly name: string;
-  readonly type: string;
   /** Shapes of the layer's bottoms, in order. */
   readonly bottoms: readonly Shape[];
   /** Number of tops the layer declares. */
   readonly numTops: number;
-  /** The layer's `<field>` parameter message with Caffe's defaults filled in (e.g. 'convolution_param'). */
-  param<T = Message>(field: string): T;
-  /** True when the layer sets `<field>` (Caffe's has_x()), e.g. `has('pooling_param', 'stride_h')`. */
-  has(paramField: string, field: string): boolean;
   /** The shape the caller gives top `i` of a data layer (an input-shape override), if any. */
   givenShape(top: number): Shape | undefined;
-  /** Throws a ShapeError naming this layer (and the field, when given), as a Caffe CHECK would fail. */
-  fail(reason: string, field?: string): never;
 }
 
 /**
