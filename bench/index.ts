@@ -10,6 +10,8 @@
  * Its metrics become the keys of its JSON object; its rows are what the table shows.
  */
 import { parseVgg16 } from './parse-vgg16.js';
+import { referenceExecutor } from './reference-executor.js';
+import { vggCnnS } from './vgg-cnn-s.js';
 
 export type Log = (message: string) => void;
 
@@ -19,8 +21,8 @@ export interface BenchOptions {
 }
 
 export interface BenchResult {
-  /** machine-readable figures (seconds, MiB, ratios) */
-  metrics: Record<string, number>;
+  /** machine-readable figures (seconds, MiB, ratios), or a label such as the engine measured */
+  metrics: Record<string, number | string>;
   /** [label, value] lines for the table */
   rows: Array<[string, string]>;
 }
@@ -32,7 +34,7 @@ export interface Benchmark {
   run(log: Log, options: BenchOptions): Promise<BenchResult>;
 }
 
-const BENCHMARKS: Benchmark[] = [parseVgg16];
+const BENCHMARKS: Benchmark[] = [parseVgg16, referenceExecutor, vggCnnS];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
@@ -45,11 +47,11 @@ async function main(argv: string[]): Promise<void> {
   }
   const selected = names.length > 0 ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
   const log: Log = (m) => process.stderr.write(`${m}\n`);
-  const all: Record<string, Record<string, number>> = {};
+  const all: Record<string, Record<string, number | string>> = {};
   for (const bench of selected) {
     log(`== ${bench.name}: ${bench.title}`);
     const result = await bench.run(log, options);
-    all[bench.name] = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [k, Number.isInteger(v) ? v : Number(v.toPrecision(6))]));
+    all[bench.name] = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [k, typeof v === 'string' || Number.isInteger(v) ? v : Number(v.toPrecision(6))]));
     if (!json) {
       const width = Math.max(...result.rows.map(([label]) => label.length));
       process.stdout.write(`\n${bench.name} — ${bench.title}\n`);

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'BlobShapeMismatchError'
   | 'MeanFileError'
   | 'NpyError'
+  | 'EngineError'
+  | 'KerasConversionError'
   | 'PortafilterError';
 
 export interface SerializedError {
@@ -114,4 +116,14 @@ export class MeanFileError extends PortafilterError {
 
 export class NpyError extends PortafilterError {
   override readonly code = 'NpyError';
+}
+
+/** A model that cannot be run as given: a missing or misshapen input, a layer an engine cannot compute. */
+export class EngineError extends PortafilterError {
+  override readonly code = 'EngineError';
+}
+
+/** A Caffe layer (or one of its parameters) the Keras model cannot express; names the layer and the field. */
+export class KerasConversionError extends PortafilterError {
+  override readonly code = 'KerasConversionError';
 }

@@ -33,6 +33,8 @@ const ERROR_CODES = [
   'BlobShapeMismatchError',
   'MeanFileError',
   'NpyError',
+  'EngineError',
+  'KerasConversionError',
   'PortafilterError',
 ] as const satisfies readonly ErrorCode[];
 // Fails to compile when errors.ts gains a code this list lacks.

@@ -69,13 +69,18 @@ export function checkTopCount(ctx: ShapeContext, max: number): void {
 
 /**
  * Element-wise layers (Caffe's NeuronLayer): one bottom, one top of the bottom's shape, no
- * learnable blobs; `check` adds the type's own LayerSetUp CHECKs.
+ * learnable blobs; `check` adds the type's own LayerSetUp CHECKs, `members` its other members.
  */
-export function registerNeuron(type: string, check?: (ctx: ShapeContext) => void): LayerDef {
+export function registerNeuron(
+  type: string,
+  check?: (ctx: ShapeContext) => void,
+  members: Partial<Pick<LayerDef, 'reference' | 'keras' | 'onnx'>> = {},
+): LayerDef {
   return registerLayer({
     type,
     bottoms: { min: 1, max: 1 },
     tops: { min: 1, max: 1 },
+    ...members,
     shapes(ctx): LayerShapes {
       check?.(ctx);
       return { tops: [[...ctx.bottoms[0]]], blobs: [] };

@@ -1,10 +1,33 @@
+import { op } from '../export/onnx-ops.js';
 import { canonicalAxis, fmt } from './common.js';
 import { registerLayer } from './registry.js';
+import { axisIndex, blob, copyAlongAxis, count } from './reference-kernels.js';
+import { kerasAxis, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'Concat',
   bottoms: { min: 1 },
   tops: { min: 1, max: 1 },
+  onnx(ctx) {
+    const p = ctx.param<{ axis: number; concat_dim: number }>('concat_param');
+    const rank = ctx.bottoms[0].length;
+    const axis = ctx.has('concat_param', 'concat_dim') ? p.concat_dim : p.axis < 0 ? p.axis + rank : p.axis;
+    // concat_layer.cpp: a single bottom is shared, not copied.
+    if (ctx.inputs.length === 1) return [ctx.inputs[0]];
+    return [op(ctx, 'Concat', ctx.inputs, { axis }, ctx.top(0))];
+  },
+  reference(ctx) {
+    const p = ctx.param<{ axis: number; concat_dim: number }>('concat_param');
+    const top = ctx.topShapes[0];
+    const axis = ctx.has('concat_param', 'concat_dim') ? p.concat_dim : axisIndex(p.axis, top.length);
+    const out = new Float32Array(count(top));
+    let offset = 0;
+    for (const b of ctx.bottoms) {
+      copyAlongAxis(b.data, out, count(top, 0, axis), b.shape[axis], top[axis], count(top, axis + 1), offset);
+      offset += b.shape[axis];
+    }
+    return [blob(top, out)];
+  },
   shapes(ctx) {
     const p = ctx.param<{ axis: number; concat_dim: number }>('concat_param');
     const hasAxis = ctx.has('concat_param', 'axis');
@@ -29,5 +52,16 @@ registerLayer({
       top[axis] += b[axis];
     });
     return { tops: [top], blobs: [] };
+  },
+  keras(ctx) {
+    const first = ctx.inputs[0];
+    if (ctx.inputs.length === 1) return [first];
+    const p = ctx.param<{ axis: number; concat_dim: number }>('concat_param');
+    const rank = first.caffeShape.length;
+    const axis = ctx.has('concat_param', 'concat_dim') ? p.concat_dim : p.axis < 0 ? p.axis + rank : p.axis;
+    const xs = ctx.inputs.map((t) => ctx.relayout(t, first.perm));
+    const k = kerasAxis(first, axis);
+    if (k === 0) ctx.fail('a Concat along the batch axis has no Keras mapping', 'concat_param.axis');
+    return ctx.add({ className: 'Concatenate', config: { axis: k } }, xs, [outputLike(first, ctx.topShapes[0])]);
   },
 });

@@ -5,7 +5,7 @@
  * the field.
  */
 import protobuf from 'protobufjs';
-import { PortafilterError, ShapeError, type ErrorLocation } from '../../shared/errors.js';
+import { ShapeError, type ErrorLocation, type PortafilterError } from '../../shared/errors.js';
 import { isMessage, sourceOf, type Message } from '../caffe/message.js';
 import { messageType, withDefaults } from '../caffe/schema.js';
 import type { LayerParams, Shape, ShapeContext } from './types.js';

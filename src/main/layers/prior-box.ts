@@ -1,3 +1,4 @@
+import { op } from '../export/onnx-ops.js';
 import { legacyDim } from './common.js';
 import { registerLayer } from './registry.js';
 
@@ -38,6 +39,49 @@ registerLayer({
   // bottom count is unchecked; Forward reads bottom[1] only when no image size is given.
   bottoms: { min: 1 },
   tops: { min: 1, max: 1 },
+  onnx(ctx) {
+    // prior_box_layer.cpp (SSD): the priors depend only on shapes and parameters, so they are a constant.
+    const p = ctx.param<PriorBoxParam & { offset: number; clip: boolean }>(P);
+    const has = (f: string): boolean => ctx.has(P, f);
+    const fr = Math.fround;
+    const legacy = (s: readonly number[] | undefined, i: number): number => (s && i < s.length ? s[i] : 1);
+    const [layerH, layerW] = [legacy(ctx.bottoms[0], 2), legacy(ctx.bottoms[0], 3)];
+    const image = ctx.bottoms[1];
+    const [imgH, imgW] = has('img_h') || has('img_w') ? [p.img_h, p.img_w] : has('img_size') ? [p.img_size, p.img_size] : [legacy(image, 2), legacy(image, 3)];
+    const [stepH, stepW] = has('step_h') || has('step_w') ? [fr(p.step_h), fr(p.step_w)] : has('step') ? [fr(p.step), fr(p.step)] : [fr(imgH / layerH), fr(imgW / layerW)];
+    const ratios = priorAspectRatios(p.aspect_ratio, p.flip);
+    const dim = ctx.topShapes[0][2];
+    const out = new Float32Array(2 * dim);
+    let i = 0;
+    const box = (cx: number, cy: number, bw: number, bh: number): void => {
+      out[i++] = (cx - bw / 2) / imgW;
+      out[i++] = (cy - bh / 2) / imgH;
+      out[i++] = (cx + bw / 2) / imgW;
+      out[i++] = (cy + bh / 2) / imgH;
+    };
+    for (let h = 0; h < layerH; h++) {
+      for (let w = 0; w < layerW; w++) {
+        const cx = fr(fr(w + p.offset) * stepW);
+        const cy = fr(fr(h + p.offset) * stepH);
+        p.min_size.forEach((minSize, s) => {
+          const min = Math.trunc(minSize); // `int min_size_ = min_sizes_[s]`
+          box(cx, cy, min, min);
+          const max = p.max_size.length > 0 ? Math.trunc(p.max_size[s]) : 0;
+          if (max > 0) box(cx, cy, fr(Math.sqrt(min * max)), fr(Math.sqrt(min * max)));
+          // The other ratios scale min_size (SSD's prior_box_layer.cpp as forked and as OpenCV reads it; a
+          // later variant scales sqrt(min·max) instead when max_size is given).
+          for (const ar of ratios) {
+            if (Math.abs(ar - 1) < 1e-6) continue;
+            box(cx, cy, fr(min * fr(Math.sqrt(ar))), fr(min / fr(Math.sqrt(ar))));
+          }
+        });
+      }
+    }
+    if (p.clip) for (let d = 0; d < dim; d++) out[d] = Math.min(Math.max(out[d], 0), 1);
+    const variance = p.variance.length === 0 ? [0.1] : p.variance;
+    for (let d = 0; d < dim; d++) out[dim + d] = variance.length === 1 ? variance[0] : variance[d % 4];
+    return [op(ctx, 'Identity', [ctx.constant('priors', out, [1, 2, dim])], {}, ctx.top(0))];
+  },
   shapes(ctx) {
     const p = ctx.param<PriorBoxParam>(P);
     const has = (f: string): boolean => ctx.has(P, f);

@@ -1,11 +1,32 @@
+import { int64s, op } from '../export/onnx-ops.js';
 import { blobShapeDims, count, fmt, forbidInPlace } from './common.js';
 import type { Message } from '../caffe/message.js';
 import { registerLayer } from './registry.js';
+import { blob } from './reference-kernels.js';
+import { caffeOrder, identityPerm, memoryOrderAgrees } from '../keras/layout.js';
 
 registerLayer({
   type: 'Reshape',
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
+  onnx(ctx) {
+    const p = ctx.param<{ shape?: Message; axis: number; num_axes: number }>('reshape_param');
+    const dims = blobShapeDims(p.shape);
+    const bottom = ctx.bottoms[0];
+    const start = p.axis >= 0 ? p.axis : bottom.length + p.axis + 1;
+    const end = p.num_axes === -1 ? bottom.length : start + p.num_axes;
+    // reshape_layer.cpp: 0 copies the bottom dim at the same place and -1 is inferred, as in ONNX Reshape
+    // (allowzero 0), so Caffe's dims go through unchanged; axes before `axis` are copied (0), and axes
+    // after axis + num_axes are kept (literally, or from the input's shape when they include the batch).
+    const x = ctx.inputs[0];
+    const head = [...new Array<number>(start).fill(0), ...dims];
+    const shape =
+      end === 0 && bottom.length > 0
+        ? op(ctx, 'Concat', [int64s(ctx, 'shape_head', head), op(ctx, 'Shape', [x])], { axis: 0 })
+        : int64s(ctx, 'shape', [...head, ...bottom.slice(end)]);
+    return [op(ctx, 'Reshape', [x, shape], {}, ctx.top(0))];
+  },
+  reference: (ctx) => [blob(ctx.topShapes[0], ctx.bottoms[0].data)],
   shapes(ctx) {
     forbidInPlace(ctx);
     const p = ctx.param<{ shape?: Message; axis: number; num_axes: number }>('reshape_param');
@@ -45,5 +66,14 @@ registerLayer({
     if (count(top) !== count(bottom))
       ctx.fail(`output count must match input count: ${fmt(top)} vs. bottom ${fmt(bottom)}`, 'reshape_param.shape');
     return { tops: [top], blobs: [] };
+  },
+  keras(ctx) {
+    const x = ctx.inputs[0];
+    const top = ctx.topShapes[0];
+    if (top.length === 0 || top[0] !== x.caffeShape[0])
+      ctx.fail('a Reshape that changes the batch axis has no Keras mapping (Keras reshapes each item)', 'reshape_param.shape');
+    // reshape_layer.cpp keeps Caffe's memory order: Keras' Reshape of the tensor in Caffe's order.
+    const t = memoryOrderAgrees(x) ? x : caffeOrder(ctx, x);
+    return ctx.add({ className: 'Reshape', config: { target_shape: top.slice(1) } }, [t], [{ caffeShape: top, perm: identityPerm(top.length) }]);
   },
 });

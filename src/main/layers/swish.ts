@@ -1,3 +1,22 @@
+import { op, scaleBy } from '../export/onnx-ops.js';
 import { registerNeuron } from './common.js';
+import { mapValues, sigmoid } from './reference-kernels.js';
+import { elementwise } from '../keras/layout.js';
 
-registerNeuron('Swish');
+registerNeuron('Swish', undefined, {
+  onnx(ctx) {
+    // swish_layer.cpp: x·sigmoid(β·x).
+    const x = ctx.inputs[0];
+    const beta = ctx.param<{ beta: number }>('swish_param').beta;
+    return [op(ctx, 'Mul', [x, op(ctx, 'Sigmoid', [scaleBy(ctx, x, beta, 'beta')])], {}, ctx.top(0))];
+  },
+  reference(ctx) {
+    const { beta } = ctx.param<{ beta: number }>('swish_param');
+    return [mapValues(ctx.bottoms[0], (x) => x * sigmoid(beta * x))];
+  },
+  keras(ctx) {
+    const { beta } = ctx.param<{ beta: number }>('swish_param');
+    // β = 1 is Keras' silu (alias swish).
+    return beta === 1 ? elementwise(ctx, 'Activation', { activation: 'silu' }) : elementwise(ctx, 'CaffeNeuron', { function: 'swish', beta });
+  },
+});

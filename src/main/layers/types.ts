@@ -89,6 +89,30 @@ export interface KerasContext extends LayerParams {
   ): KTensor[];
 }
 
+/** An ONNX node attribute: a number or number[] is INT / INTS, a string STRING; floats are wrapped. */
+export type OnnxAttribute = number | readonly number[] | string | { float: number } | { floats: readonly number[] };
+
+/**
+ * Builds the ONNX nodes (opset 17, default domain) computing one Caffe layer in Caffe's own layout
+ * (NCHW for 4-D). The batch axis is symbolic in the exported graph: build shapes with Reshape's 0
+ * (copy) and -1 (infer) rather than the batch size of the shape pass. See src/main/export/onnx.ts.
+ */
+export interface OnnxContext extends LayerParams {
+  /** The ONNX value names of the bottoms. */
+  readonly inputs: readonly string[];
+  /** Caffe's shapes of the bottoms and tops from the shape pass (at the declared batch size). */
+  readonly bottoms: readonly Shape[];
+  readonly topShapes: readonly Shape[];
+  /** The layer's learnable blobs in Caffe's shapes and order. */
+  readonly blobs: readonly Blob[];
+  /** The value name for top `i`; a top that is a bottom unchanged (Split) may return the bottom's name instead. */
+  top(i: number): string;
+  /** Adds a node and returns its outputs: the `outputs` names, else that many (default 1) fresh names. */
+  node(opType: string, inputs: readonly string[], attributes?: Record<string, OnnxAttribute>, outputs?: number | readonly string[]): string[];
+  /** A constant (an initializer), float32 unless `int64`, named after the layer and `hint`. */
+  constant(hint: string, values: Float32Array | readonly number[], shape: readonly number[], type?: 'float32' | 'int64'): string;
+}
+
 export interface LayerShapes {
   /** Shape of every top, in order. */
   tops: Shape[];
@@ -117,4 +141,6 @@ export interface LayerDef {
   reference?(ctx: ReferenceContext): Blob[];
   /** The Keras layers computing it: one tensor per top (a top may be an input unchanged, e.g. Split). */
   keras?(ctx: KerasContext): KTensor[];
+  /** The ONNX nodes computing it: the value name of each top. */
+  onnx?(ctx: OnnxContext): string[];
 }

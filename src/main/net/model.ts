@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CaffeModelError, CaffeParseError } from '../../shared/errors.js';
+import { BlobShapeMismatchError, CaffeModelError, CaffeParseError } from '../../shared/errors.js';
 import { readCaffeModel } from '../caffe/caffemodel.js';
 import type { Message } from '../caffe/message.js';
 import { parsePrototxt, unknownParamsOf } from '../caffe/prototxt.js';
@@ -91,4 +91,25 @@ export async function loadCaffeNet(options: LoadOptions): Promise<CaffeNet> {
   }
   progress('done', 1);
   return result;
+}
+
+/**
+ * The same model fed other input shapes (Caffe's Net::Reshape): the shape pass runs again and the
+ * weights must still fit (an InnerProduct after spatial layers pins the input's height and width).
+ */
+export function withInputShapes(model: CaffeNet, inputShapes: Record<string, number[]>): CaffeNet {
+  const merged = { ...model.inputShapes, ...inputShapes };
+  const shapes = inferShapes(model.graph, merged);
+  for (const layer of model.graph.layers) {
+    const weights = model.weights.get(layer.name);
+    const expected = shapes.layers[layer.index].blobShapes;
+    weights?.forEach((w, i) => {
+      if (expected[i] && (expected[i].length !== w.shape.length || expected[i].some((d, k) => d !== w.shape[k])))
+        throw new BlobShapeMismatchError(
+          `with input shapes ${Object.entries(inputShapes).map(([k, v]) => `${k}=${v.join('×')}`).join(', ')} the layer needs blob ${i} of shape [${expected[i].join(', ')}], but its weights are [${w.shape.join(', ')}]`,
+          { file: model.prototxt, layer: layer.name },
+        );
+    });
+  }
+  return { ...model, shapes, inputShapes: merged };
 }

@@ -1,0 +1,76 @@
+/** `portafilter diff`: the converted model against the Caffe-semantics reference or real Caffe's dumps, layer by layer. */
+import { PortafilterError } from '../../shared/errors.js';
+import { diffRuns, dims, expectedFromDumps, expectedFromRun, type DiffReport } from '../engine/diff.js';
+import { createEngine, parseEngineChoice, parseOrdering } from '../engine/index.js';
+import { loadCaffeNet } from '../net/model.js';
+import { prepareInputs, type InputFlags } from './inputs.js';
+import { parseInputShapes } from './inspect.js';
+
+export interface DiffFlags extends InputFlags {
+  against?: string;
+  naming?: string;
+  engine?: string;
+  ordering?: string;
+  flipKernels?: boolean;
+  json?: boolean;
+  inputShape?: string[];
+}
+
+export async function diff(prototxt: string, caffemodel: string, flags: DiffFlags): Promise<DiffReport> {
+  const naming = flags.naming ?? 'auto';
+  if (naming !== 'auto' && naming !== 'layers' && naming !== 'blobs') throw new PortafilterError(`--naming expects auto, layers or blobs, got '${naming}'`);
+  const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
+  const { model, inputs } = await prepareInputs(loaded, flags);
+  const engine = await createEngine(model, { engine: parseEngineChoice(flags.engine), ordering: parseOrdering(flags.ordering), flipKernels: flags.flipKernels });
+  try {
+    const candidate = await engine.run(inputs, { capture: true });
+    const against = flags.against ?? 'reference';
+    if (against === 'reference') {
+      const reference = await createEngine(model, { engine: 'reference' });
+      try {
+        const expected = await reference.run(inputs, { capture: true });
+        return { ...diffRuns(candidate, expectedFromRun(expected), model, 'reference'), unmatched: [] };
+      } finally {
+        reference.dispose();
+      }
+    }
+    const dumps = expectedFromDumps(against, model, naming);
+    return { ...diffRuns(candidate, dumps.expected, model, against), naming: dumps.naming, unmatched: dumps.unmatched };
+  } finally {
+    engine.dispose();
+  }
+}
+
+const num = (v: number | undefined): string => (v === undefined ? '' : Number.isNaN(v) ? 'NaN' : v === 0 ? '0' : v.toExponential(2));
+
+export function diffTable(report: DiffReport): string {
+  const rows = report.rows.map((r, i) => [
+    r.top === 0 ? r.layer : `${r.layer} [${r.top}]`,
+    r.type,
+    dims(r.caffeShape),
+    dims(r.kerasShape),
+    num(r.maxAbs),
+    num(r.maxRel),
+    r.status === 'ok' ? 'ok' : r.status === 'missing' ? '—' : r.status === 'shape' ? `SHAPE ${dims(r.expectedShape)}` : 'DIVERGED',
+    i === report.first ? '◀ first divergence' : '',
+  ]);
+  const header = ['layer', 'type', 'Caffe shape', 'Keras shape', 'max abs', 'max rel', 'status', ''];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const compared = report.rows.filter((r) => r.status !== 'missing').length;
+  const out = [
+    `${report.engine}${report.ordering ? `, ${report.ordering}` : ''} against ${report.against}${report.naming ? ` (dumps named by ${report.naming === 'layers' ? 'layer' : 'blob'})` : ''}`,
+    '',
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+  ];
+  if (report.first !== undefined) {
+    const r = report.rows[report.first];
+    out.push(`first divergence: layer '${r.layer}' (${r.type})${r.cause ? ` — ${r.cause}` : ''}`);
+  } else out.push(`all ${compared} compared outputs within tolerance`);
+  if (compared === 0) out.push('note: nothing was compared: no dump file matched a layer or blob name');
+  if (report.unmatched.length > 0) out.push(`note: ${report.unmatched.length} dump file(s) matched no layer or blob: ${report.unmatched.slice(0, 10).join(', ')}${report.unmatched.length > 10 ? ', …' : ''}`);
+  return out.join('\n');
+}

@@ -1,0 +1,105 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { npyToFloat32, readNpy, writeNpy } from '../../src/main/caffe/npy.js';
+import { fixture } from '../helpers/fixtures.js';
+
+const bin = new URL('../../bin/portafilter.js', import.meta.url).pathname;
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const work = mkdtempSync(join(tmpdir(), 'portafilter-cli-run-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const lenet = [fixture('models/lenet_mnist/deploy.prototxt'), fixture('models/lenet_mnist/weights.caffemodel')];
+
+describe('portafilter run', () => {
+  it('predicts the drawn 7 from the PNG (x = png/256), naming the engine it used', () => {
+    const { code, stdout } = cli('run', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.png'), '--scale', '0.00390625', '--top', '2', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { engine: string; engineDetail: string; outputs: { blob: string; top: { index: number; score: number }[][] }[] };
+    expect(out.engine).toMatch(/^(tfjs-node-gpu|tfjs-node|onnxruntime|wasm|cpu)$/);
+    expect(out.engineDetail.length).toBeGreaterThan(0);
+    expect(out.outputs[0].blob).toBe('prob');
+    expect(out.outputs[0].top[0][0].index).toBe(7);
+    expect(out.outputs[0].top[0][0].score).toBeCloseTo(0.999978, 5); // README: digit_7 -> 7 (p = 0.999978)
+  });
+
+  it('labels CIFAR-10 predictions from a labels file and runs each engine asked for', () => {
+    const labels = join(work, 'cifar.txt');
+    writeFileSync(labels, 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n');
+    for (const engine of ['reference', 'cpu']) {
+      const { code, stdout } = cli(
+        'run',
+        fixture('models/cifar10_quick/deploy.prototxt'),
+        fixture('models/cifar10_quick/weights.caffemodel'),
+        '--input',
+        fixture('models/cifar10_quick/truck10.png'),
+        '--labels',
+        labels,
+        '--engine',
+        engine,
+      );
+      expect(code, engine).toBe(0);
+      expect(stdout).toContain(`engine: ${engine}`);
+      expect(stdout).toMatch(/output prob: 1×10\n\s+0\.98\d+\s+9\s+truck/);
+    }
+  });
+
+  it('--dump writes every layer as <layer>.npy in Caffe layout, in-place layers separately', () => {
+    const dir = join(work, 'dump');
+    const { code } = cli('run', ...lenet, '--input', fixture('models/lenet_mnist/digit_3.npy'), '--dump', dir, '--engine', 'cpu');
+    expect(code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['conv1', 'conv2', 'data', 'ip1', 'ip2', 'pool1', 'pool2', 'prob', 'relu1'].map((n) => `${n}.npy`));
+    const ip1 = readNpy(join(dir, 'ip1.npy'));
+    const relu1 = readNpy(join(dir, 'relu1.npy'));
+    expect(ip1.shape).toEqual([1, 500]);
+    expect([...npyToFloat32(ip1)].some((v) => v < 0)).toBe(true); // before the ReLU
+    expect([...npyToFloat32(relu1)].every((v) => v >= 0)).toBe(true); // after it
+    const expected = npyToFloat32(readNpy(fixture('models/lenet_mnist/expected/digit_3/pool2.npy')));
+    const pool2 = npyToFloat32(readNpy(join(dir, 'pool2.npy')));
+    expect(Math.max(...pool2.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-4);
+  });
+});
+
+describe('portafilter diff', () => {
+  it('exits 0 when every layer matches the real dumps', () => {
+    const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_3.npy'), '--against', fixture('models/lenet_mnist/expected/digit_3'));
+    expect(code).toBe(0);
+    expect(stdout).toContain('all 8 compared outputs within tolerance');
+  });
+
+  it('exits 1 and names a deliberately corrupted layer as the first divergence', () => {
+    const dir = join(work, 'corrupt');
+    mkdirSync(dir);
+    const src = fixture('models/lenet_mnist/expected/digit_3');
+    for (const f of readdirSync(src)) if (f.endsWith('.npy')) copyFileSync(join(src, f), join(dir, f));
+    const conv2 = readNpy(join(dir, 'conv2.npy'));
+    const data = npyToFloat32(conv2);
+    data[100] *= -3;
+    writeNpy(join(dir, 'conv2.npy'), conv2.shape, data);
+    const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_3.npy'), '--against', dir, '--json');
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { ok: boolean; first: number; rows: { layer: string; status: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.rows[report.first]).toMatchObject({ layer: 'conv2', status: 'diverged' });
+  });
+
+  it('compares against the Caffe-semantics reference by default, in channels_first too', () => {
+    const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_0.npy'), '--engine', 'cpu', '--ordering', 'channels_first');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/channels_first against reference/);
+    expect(stdout).toContain('all 9 compared outputs within tolerance');
+  });
+
+  it('exits 1 when nothing could be compared', () => {
+    const empty = join(work, 'unrelated');
+    mkdirSync(empty);
+    writeNpy(join(empty, 'nothing_here.npy'), [1], new Float32Array([1]));
+    const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_0.npy'), '--against', empty);
+    expect(code).toBe(1);
+    expect(stdout).toContain('nothing was compared');
+  });
+});
