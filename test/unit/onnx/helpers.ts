@@ -2,15 +2,17 @@
  * Tiny nets for the ONNX tests: a prototxt written to a temporary file, loaded as Portafilter loads
  * any net, weights set by hand, and run through onnxruntime.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { createOnnxEngine } from '../../../src/main/engine/onnx-engine.js';
 import type { Ordering } from '../../../src/main/keras/spec.js';
 import type { Blob } from '../../../src/main/layers/types.js';
 import { loadCaffeNet, type CaffeNet } from '../../../src/main/net/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portafilter-onnx-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
 /** Loads `prototxt` (V2 text) with `weights` by layer name (shapes as the prototxt implies). */
