@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PortafilterError } from '../../shared/errors.js';
+import { transposeData } from '../../shared/tensor.js';
 import { npyToFloat32, readNpy } from '../caffe/npy.js';
 import { layerDef } from '../layers/index.js';
 import type { Blob } from '../layers/types.js';
@@ -216,22 +217,7 @@ function squeezeEqual(a: readonly number[], b: readonly number[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Likely causes, tested on the numbers where possible.
 
-function transpose(b: Blob, perm: readonly number[]): Blob {
-  const shape = perm.map((p) => b.shape[p]);
-  const strides = b.shape.map((_, i) => b.shape.slice(i + 1).reduce((x, y) => x * y, 1));
-  const out = new Float32Array(b.data.length);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let k = 0; k < shape.length; k++) src += idx[k] * strides[perm[k]];
-    out[o] = b.data[src];
-    for (let k = shape.length - 1; k >= 0; k--) {
-      if (++idx[k] < shape[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return { shape, data: out };
-}
+const transpose = (b: Blob, perm: readonly number[]): Blob => ({ shape: perm.map((p) => b.shape[p]), data: transposeData(b.data, b.shape, perm) });
 
 function close(a: Blob, b: Blob): boolean {
   return sameShape(a.shape, b.shape) && compareValues(a.data, b.data, false).ok;

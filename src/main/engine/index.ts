@@ -59,7 +59,8 @@ async function make(model: CaffeNet, name: EngineName, options: EngineOptions): 
   if (name === 'reference') return createReferenceEngine(model);
   if (name === 'onnxruntime') {
     if (options.flipKernels) throw new PortafilterError('the kernel flip is for Keras models on true-convolution backends; onnxruntime runs the ONNX form');
-    return createOnnxEngine(model, { ordering });
+    // The boundary layout changes no value (results come back in Caffe's layout); NCHW spares the transposes.
+    return createOnnxEngine(model, { ordering: 'channels_first' });
   }
   const spec = buildKerasModel(model, { ordering, flipKernels: options.flipKernels });
   return createTfjsEngine(model, spec, name);

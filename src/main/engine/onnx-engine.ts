@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { PortafilterError } from '../../shared/errors.js';
+import { invertPerm, transposeData } from '../../shared/tensor.js';
 import { toOnnx, type OnnxExport, type OnnxValue } from '../export/onnx.js';
 import type { Ordering } from '../keras/spec.js';
 import { layerDef } from '../layers/index.js';
@@ -40,46 +41,6 @@ export function onnxRuntimeVersion(): string {
     return 'unknown';
   }
 }
-
-/** `x` (row-major, `shape`) transposed so that out axis i is in axis perm[i]. */
-export function transposeData(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
-  if (perm.every((p, i) => p === i)) return data;
-  const rank = shape.length;
-  const outShape = perm.map((p) => shape[p]);
-  const inStrides = new Array<number>(rank);
-  for (let i = rank - 1, s = 1; i >= 0; i--) {
-    inStrides[i] = s;
-    s *= shape[i];
-  }
-  const strides = perm.map((p) => inStrides[p]);
-  const out = new Float32Array(data.length);
-  if (rank === 4) {
-    const [d0, d1, d2, d3] = outShape;
-    const [s0, s1, s2, s3] = strides;
-    let o = 0;
-    for (let a = 0; a < d0; a++)
-      for (let b = 0; b < d1; b++)
-        for (let c = 0; c < d2; c++) {
-          let src = a * s0 + b * s1 + c * s2;
-          for (let d = 0; d < d3; d++, src += s3) out[o++] = data[src];
-        }
-    return out;
-  }
-  const index = new Array<number>(rank).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let i = 0; i < rank; i++) src += index[i] * strides[i];
-    out[o] = data[src];
-    for (let i = rank - 1; i >= 0 && ++index[i] === outShape[i]; i--) index[i] = 0;
-  }
-  return out;
-}
-
-const inverse = (perm: readonly number[]): number[] => {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return inv;
-};
 
 interface Prepared {
   exported: OnnxExport;
@@ -152,7 +113,7 @@ export function createOnnxEngine(model: CaffeNet, options: OnnxEngineOptions = {
         if (!b) {
           const t = results[v.name];
           const dims = t.dims.map(Number);
-          const back = inverse(v.perm);
+          const back = invertPerm(v.perm);
           b = { shape: back.map((p) => dims[p]), data: transposeData(t.data as Float32Array, dims, back) };
           converted.set(v.name, b);
         }

@@ -4,20 +4,15 @@
  * axis always stays first. Helpers the layer files' Keras mappings share live here too.
  */
 import type { KerasContext, KTensor, Shape } from '../layers/types.js';
+import { invertPerm } from '../../shared/tensor.js';
 import type { Ordering } from './spec.js';
 
 export const identityPerm = (rank: number): number[] => Array.from({ length: rank }, (_, i) => i);
 
-export const isIdentity = (perm: readonly number[]): boolean => perm.every((a, i) => a === i);
+export { isIdentityPerm as isIdentity, invertPerm } from '../../shared/tensor.js';
 
 export const samePerm = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** inverse[perm[i]] = i: caffe = transpose(keras, inverse). */
-export function invertPerm(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((a, i) => (inv[a] = i));
-  return inv;
-}
 
 /** True when `perm` holds each of 0..n-1 once. */
 export const isPerm = (perm: readonly number[]): boolean =>

@@ -7,6 +7,7 @@
  *  InnerProduct  (N, K) or (K, N)  -> Dense kernel             (K, N), rows in the Keras flatten order
  */
 import type { Blob } from '../layers/types.js';
+import { transposeData } from '../../shared/tensor.js';
 
 export interface Array32 {
   shape: number[];
@@ -53,13 +54,10 @@ export function transposeIndex(shape: readonly number[], perm: readonly number[]
 }
 
 /** numpy's transpose(x, perm) as a new row-major array. */
-export function transpose(x: Array32, perm: readonly number[]): Array32 {
-  if (perm.length !== x.shape.length) throw new Error(`transpose: perm [${perm.join(', ')}] does not fit shape [${x.shape.join(', ')}]`);
-  const index = transposeIndex(x.shape, perm);
-  const data = new Float32Array(index.length);
-  for (let i = 0; i < index.length; i++) data[i] = x.data[index[i]];
-  return { shape: perm.map((a) => x.shape[a]), data };
-}
+export const transpose = (x: Array32, perm: readonly number[]): Array32 => ({
+  shape: perm.map((a) => x.shape[a]),
+  data: transposeData(x.data, x.shape, perm).slice(),
+});
 
 /** Reverses axes 0 and 1 (kh, kw) of a Keras kernel: the 180° flip of true-convolution backends. */
 export function flipKernel(k: Array32): Array32 {
