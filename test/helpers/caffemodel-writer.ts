@@ -4,9 +4,13 @@
  * Independent of src/main/caffe: it shares no code with the reader it is used to check.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mulberry32 } from './prng.js';
 
 export interface SyntheticBlob {
   shape: number[];
+  /** With `values: 'random'`: the values are uniform in [offset - scale, offset + scale] (default 0 ± 0.05). */
+  scale?: number;
+  offset?: number;
   /** Write num/channels/height/width (fields 1-4), right-aligned to 4 dims, instead of `shape`. */
   legacy?: boolean;
 }
@@ -26,6 +30,8 @@ export interface SyntheticNet {
   name: string;
   format: 'V0' | 'V1' | 'V2';
   layers: SyntheticLayer[];
+  /** 'sin' (default): syntheticValue(b, i), checkable at any index; 'random': seeded uniform, for realistic activations. */
+  values?: 'sin' | 'random';
 }
 
 /** The value stored at index i of the b-th blob of the whole file: cheap, deterministic, float32. */
@@ -147,9 +153,13 @@ export function writeSyntheticCaffeModel(path: string, net: SyntheticNet, onLaye
       layer.blobs.forEach((blob, k) => {
         put(new Bytes().tag(field, 2).varint(blobs[k].size).raw(blobs[k].header).finish());
         const n = count(blob.shape);
+        const random = net.values === 'random' ? mulberry32(0x5eed + blobIndex) : undefined;
+        const scale = blob.scale ?? 0.05;
+        const offset = blob.offset ?? 0;
         for (let start = 0; start < n; start += chunk.length) {
           const len = Math.min(chunk.length, n - start);
-          for (let i = 0; i < len; i++) chunk[i] = syntheticValue(blobIndex, start + i);
+          if (random) for (let i = 0; i < len; i++) chunk[i] = offset + (random() * 2 - 1) * scale;
+          else for (let i = 0; i < len; i++) chunk[i] = syntheticValue(blobIndex, start + i);
           put(new Uint8Array(chunk.buffer, 0, len * 4));
         }
         blobIndex++;
