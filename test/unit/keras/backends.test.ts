@@ -3,9 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { selectTfjsBackend, TFJS_BACKEND_PREFERENCE, useTfjsBackend } from '../../../src/main/engine/tfjs-backends.js';
 
+// A variable specifier: the optional package is absent from a fresh install here, and TypeScript must not resolve it.
+const TFJS_NODE = '@tensorflow/tfjs-node';
+
 const nodeAddonLoads = async (): Promise<boolean> => {
   try {
-    await import('@tensorflow/tfjs-node');
+    await import(TFJS_NODE);
     return true;
   } catch {
     return false;
