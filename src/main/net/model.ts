@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { BlobShapeMismatchError, CaffeModelError, CaffeParseError } from '../../shared/errors.js';
 import { readCaffeModel } from '../caffe/caffemodel.js';
+import { isNpyWeightFolder, readNpyWeights } from '../caffe/npy-weights.js';
 import type { Message } from '../caffe/message.js';
 import { parsePrototxt, unknownParamsOf } from '../caffe/prototxt.js';
 import { upgradeNet, type NetFormat } from '../caffe/upgrade.js';
@@ -30,6 +31,7 @@ export interface CaffeNet {
 
 export interface LoadOptions {
   prototxt: string;
+  /** A .caffemodel, or a folder of .npy weights (see caffe/npy-weights.ts). */
   caffemodel?: string;
   inputShapes?: Record<string, number[]>;
   state?: NetState;
@@ -78,10 +80,12 @@ export async function loadCaffeNet(options: LoadOptions): Promise<CaffeNet> {
     result.notes.push(`left out ${graph.excluded.length} layer(s) not in the ${graph.state.phase} phase: ${graph.excluded.map((l) => l.name).join(', ')}`);
   if (options.caffemodel) {
     progress('reading the weights', 0);
-    const model = await readCaffeModel(options.caffemodel, {
-      signal: options.signal,
-      onProgress: (done, total) => progress('reading the weights', total > 0 ? done / total : undefined),
-    });
+    const model = isNpyWeightFolder(options.caffemodel)
+      ? readNpyWeights(options.caffemodel)
+      : await readCaffeModel(options.caffemodel, {
+          signal: options.signal,
+          onProgress: (done, total) => progress('reading the weights', total > 0 ? done / total : undefined),
+        });
     if (model.layers.length === 0) throw new CaffeModelError('holds no layers', { file: options.caffemodel });
     const attached = attachWeights(graph, shapes, model);
     result.caffemodel = options.caffemodel;

@@ -60,6 +60,7 @@ export function attachWeights(graph: NetGraph, shapes: NetShapes, model: CaffeMo
         where,
       );
     }
+    if (source.blobs.length === 0) continue;
     byLayer.set(
       source.name,
       source.blobs.map((blob, i) => {
