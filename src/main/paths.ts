@@ -24,3 +24,10 @@ export function appRoot(): string {
 
 export const protoPath = (name: string): string => join(appRoot(), 'proto', name);
 export const resourcePath = (...parts: string[]): string => join(appRoot(), 'resources', ...parts);
+
+let version: string | undefined;
+
+/** Portafilter's version (package.json), e.g. for the `convertedBy` of an export. */
+export function appVersion(): string {
+  return (version ??= (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version);
+}

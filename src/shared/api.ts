@@ -63,6 +63,27 @@ export interface ModelSummary {
   notes: string[];
 }
 
+export const ConvertRequest = z.object({
+  /** An open model (openModel's id). */
+  id: z.string(),
+  format: z.enum(['keras', 'h5', 'tfjs', 'onnx', 'npy']),
+  /** The file (.keras, .h5, .onnx) or folder (tfjs, npy) to write. */
+  out: path,
+  ordering: z.enum(['channels_last', 'channels_first']).default('channels_last'),
+  flipKernels: z.boolean().optional(),
+  /** npy only: a mean file to write as mean_image.npy. */
+  mean: path.optional(),
+});
+export type ConvertRequest = z.infer<typeof ConvertRequest>;
+
+export interface ConvertResult {
+  format: string;
+  /** Everything written, the model first. */
+  files: string[];
+  customLayers: string[];
+  notes: string[];
+}
+
 export const MeanRequest = z.object({ file: path });
 export interface MeanInfo {
   file: string;
@@ -86,6 +107,7 @@ export const methods = {
   openModel: OpenModelRequest,
   closeModel: z.object({ id: z.string() }),
   readMean: MeanRequest,
+  convertModel: ConvertRequest,
 } as const;
 
 export interface Responses {
@@ -94,6 +116,7 @@ export interface Responses {
   openModel: ModelSummary;
   closeModel: { closed: boolean };
   readMean: MeanInfo;
+  convertModel: ConvertResult;
 }
 
 export type Method = keyof typeof methods;

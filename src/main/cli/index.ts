@@ -1,6 +1,7 @@
 /** `portafilter` — the command line. Each command is a thin layer over the same code the GUI uses. */
 import { Command, Option } from 'commander';
 import { PortafilterError } from '../../shared/errors.js';
+import { convert, convertSummary } from './convert.js';
 import { diff, diffTable } from './diff.js';
 import { inspect } from './inspect.js';
 import { run } from './run.js';
@@ -67,6 +68,23 @@ export function program(): Command {
       process.stdout.write((opts.json ? JSON.stringify(report) : diffTable(report)) + '\n');
       const compared = report.rows.some((r) => r.status !== 'missing');
       if (!report.ok || !compared) process.exitCode = 1;
+    });
+
+  cli
+    .command('convert')
+    .description('export the converted model: Keras .keras or .h5, TensorFlow.js, ONNX, or .npy weights')
+    .argument('<prototxt>', 'network definition')
+    .argument('<caffemodel>', 'trained weights (.caffemodel or a .npy weights folder)')
+    .requiredOption('--format <format>', 'keras | h5 | tfjs | onnx | npy')
+    .requiredOption('--out <path>', 'the file (.keras, .h5, .onnx) or folder (tfjs, npy) to write')
+    .option('--ordering <ordering>', 'channels_last (TensorFlow) or channels_first (Theano)', 'channels_last')
+    .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
+    .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy')
+    .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
+    .option('--json', 'print one JSON object')
+    .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof convert>[2]) => {
+      const result = await convert(prototxt, caffemodel, opts, (line) => process.stderr.write(line + '\n'));
+      process.stdout.write((opts.json ? JSON.stringify(result) : convertSummary(result)) + '\n');
     });
 
   cli.addCommand(serveCommand());

@@ -1,6 +1,9 @@
 /**
- * Where TF.js' layers fall short of the Keras 3 classes the model spec names, these engine-only
- * layers compute the Keras 3 semantics (the spec itself stays Keras 3: these are never serialised):
+ * Where TF.js' layers fall short of the Keras 3 classes the model spec names, these layers compute the
+ * Keras 3 semantics. The spec itself stays Keras 3; only the TF.js export (export/tfjs.ts) serialises
+ * them, under their `Portafilter*` class names, and bundles this file into the `portafilter_layers.js`
+ * written next to the model. So each takes its config object in the constructor (what
+ * `tf.serialization` calls on load) and gives it back in `getConfig`:
  *  - Conv2D with `groups` > 1 (tfjs-layers' Conv2D has no groups): one convolution per group.
  *  - ELU with alpha != 1 (tfjs-layers' ELU refuses it).
  *  - BatchNormalization over an axis other than the last (TF.js' kernels broadcast only the last).
@@ -13,8 +16,17 @@ import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layer
 type Shape = (number | null)[];
 const one = <T>(x: T | T[]): T => (Array.isArray(x) ? x[0] : x);
 
-export interface GroupedConv2DArgs {
-  name: string;
+/** What every bridge takes besides its own config (a reloaded model passes trainable and dtype too). */
+export interface BridgeArgs {
+  name?: string;
+  trainable?: boolean;
+  dtype?: 'float32';
+}
+
+const base = (args: BridgeArgs): BridgeArgs => ({ name: args.name, trainable: args.trainable, dtype: args.dtype });
+const pair = (v: readonly number[]): [number, number] => [v[0], v[1]];
+
+export interface GroupedConv2DArgs extends BridgeArgs {
   filters: number;
   kernelSize: [number, number];
   strides: [number, number];
@@ -29,9 +41,19 @@ export class GroupedConv2D extends layers.Layer {
   static readonly className = 'PortafilterGroupedConv2D';
   private kernel: LayerVariable | null = null;
   private bias: LayerVariable | null = null;
+  private readonly args: GroupedConv2DArgs;
 
-  constructor(private readonly args: GroupedConv2DArgs) {
-    super({ name: args.name });
+  constructor(args: GroupedConv2DArgs) {
+    super(base(args));
+    this.args = {
+      filters: args.filters,
+      kernelSize: pair(args.kernelSize),
+      strides: pair(args.strides),
+      dilationRate: pair(args.dilationRate),
+      groups: args.groups,
+      useBias: args.useBias,
+      dataFormat: args.dataFormat === 'channelsFirst' ? 'channelsFirst' : 'channelsLast',
+    };
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -68,16 +90,34 @@ export class GroupedConv2D extends layers.Layer {
       return first ? tf.transpose(y, [0, 3, 1, 2]) : y;
     });
   }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const a = this.args;
+    return {
+      ...super.getConfig(),
+      filters: a.filters,
+      kernelSize: [...a.kernelSize],
+      strides: [...a.strides],
+      dilationRate: [...a.dilationRate],
+      groups: a.groups,
+      useBias: a.useBias,
+      dataFormat: a.dataFormat,
+    };
+  }
+}
+
+export interface AlphaELUArgs extends BridgeArgs {
+  alpha: number;
 }
 
 /** Keras 3 ELU(alpha): x if x > 0 else alpha·(exp(x) - 1). */
 export class AlphaELU extends layers.Layer {
   static readonly className = 'PortafilterAlphaELU';
-  constructor(
-    name: string,
-    private readonly alpha: number,
-  ) {
-    super({ name });
+  private readonly alpha: number;
+
+  constructor(args: AlphaELUArgs) {
+    super(base(args));
+    this.alpha = args.alpha;
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
@@ -90,10 +130,13 @@ export class AlphaELU extends layers.Layer {
       return tf.where(tf.greater(x, 0), x, tf.mul(tf.sub(tf.exp(x), 1), this.alpha));
     });
   }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), alpha: this.alpha };
+  }
 }
 
-export interface AxisBatchNormArgs {
-  name: string;
+export interface AxisBatchNormArgs extends BridgeArgs {
   axis: number;
   epsilon: number;
   center: boolean;
@@ -108,9 +151,11 @@ export interface AxisBatchNormArgs {
 export class AxisBatchNorm extends layers.Layer {
   static readonly className = 'PortafilterAxisBatchNorm';
   private vars: Partial<Record<'gamma' | 'beta' | 'movingMean' | 'movingVariance', LayerVariable>> = {};
+  private readonly args: AxisBatchNormArgs;
 
-  constructor(private readonly args: AxisBatchNormArgs) {
-    super({ name: args.name });
+  constructor(args: AxisBatchNormArgs) {
+    super(base(args));
+    this.args = { axis: args.axis, epsilon: args.epsilon, center: args.center, scale: args.scale };
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -139,16 +184,25 @@ export class AxisBatchNorm extends layers.Layer {
       return y;
     });
   }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { axis, epsilon, center, scale } = this.args;
+    return { ...super.getConfig(), axis, epsilon, center, scale };
+  }
+}
+
+export interface AxisSoftmaxArgs extends BridgeArgs {
+  axis: number;
 }
 
 /** Keras 3 Softmax over an axis other than the last (TF.js' softmax takes only the last): exp(x - max) / Σ exp(x - max). */
 export class AxisSoftmax extends layers.Layer {
   static readonly className = 'PortafilterAxisSoftmax';
-  constructor(
-    name: string,
-    private readonly axis: number,
-  ) {
-    super({ name });
+  private readonly axis: number;
+
+  constructor(args: AxisSoftmaxArgs) {
+    super(base(args));
+    this.axis = args.axis;
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
@@ -162,6 +216,15 @@ export class AxisSoftmax extends layers.Layer {
       return tf.div(e, tf.sum(e, this.axis, true));
     });
   }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
+
+export interface BroadcastPReLUArgs extends BridgeArgs {
+  /** Keras axes (batch = 0 excluded) along which alpha is shared. */
+  sharedAxes: number[];
 }
 
 /**
@@ -171,12 +234,11 @@ export class AxisSoftmax extends layers.Layer {
 export class BroadcastPReLU extends layers.Layer {
   static readonly className = 'PortafilterBroadcastPReLU';
   private alpha: LayerVariable | null = null;
+  private readonly sharedAxes: number[];
 
-  constructor(
-    name: string,
-    private readonly sharedAxes: number[],
-  ) {
-    super({ name });
+  constructor(args: BroadcastPReLUArgs) {
+    super(base(args));
+    this.sharedAxes = [...(args.sharedAxes ?? [])];
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -196,4 +258,17 @@ export class BroadcastPReLU extends layers.Layer {
       return tf.where(tf.greater(x, 0), x, tf.mul(x, this.alpha!.read()));
     });
   }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), sharedAxes: [...this.sharedAxes] };
+  }
 }
+
+/** By TF.js class name (what a saved model.json names them). */
+export const BRIDGE_LAYERS = {
+  PortafilterGroupedConv2D: GroupedConv2D,
+  PortafilterAlphaELU: AlphaELU,
+  PortafilterAxisBatchNorm: AxisBatchNorm,
+  PortafilterAxisSoftmax: AxisSoftmax,
+  PortafilterBroadcastPReLU: BroadcastPReLU,
+} as const;

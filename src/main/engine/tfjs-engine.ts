@@ -123,11 +123,11 @@ function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
       const shared = (c.shared_axes as number[] | null) ?? [];
       // TF.js' own PReLU only when alpha varies along the last axis alone (or nowhere).
       const lastOnly = Array.from({ length: rank - 2 }, (_, i) => i + 1).every((a) => shared.includes(a));
-      return lastOnly ? tfl.layers.prelu({ name, sharedAxes: shared.length > 0 ? shared : undefined }) : new BroadcastPReLU(name, shared);
+      return lastOnly ? tfl.layers.prelu({ name, sharedAxes: shared.length > 0 ? shared : undefined }) : new BroadcastPReLU({ name, sharedAxes: shared });
     }
     case 'ELU': {
       const alpha = num(c.alpha, 1);
-      return alpha === 1 ? tfl.layers.elu({ name }) : new AlphaELU(name, alpha);
+      return alpha === 1 ? tfl.layers.elu({ name }) : new AlphaELU({ name, alpha });
     }
     case 'BatchNormalization': {
       const rank = spec.outputShapes[0].length;
@@ -154,7 +154,7 @@ function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
     case 'Softmax': {
       const rank = spec.outputShapes[0].length;
       const axis = num(c.axis, -1) < 0 ? num(c.axis, -1) + rank : num(c.axis, -1);
-      return axis === rank - 1 ? tfl.layers.softmax({ name, axis: -1 }) : new AxisSoftmax(name, axis);
+      return axis === rank - 1 ? tfl.layers.softmax({ name, axis: -1 }) : new AxisSoftmax({ name, axis });
     }
     case 'Dropout':
       return tfl.layers.dropout({ name, rate: num(c.rate, 0.5) });
@@ -190,6 +190,98 @@ function weightTensors(spec: KerasLayerSpec, layer: tfl.layers.Layer, unflip: bo
 const refKey = (r: KerasTensorRef): string => `${r.layer}:${r.index}`;
 const sameDims = (a: readonly (number | null)[], b: readonly (number | null)[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** A spec instantiated as tfjs-layers layers with its weights set: the symbolic graph, from which models are cut. */
+export interface TfjsGraph {
+  readonly spec: KerasModelSpec;
+  /** The spec's inputs, in order. */
+  readonly inputs: tfl.SymbolicTensor[];
+  /** Names of the spec's InputLayers. */
+  readonly inputLayers: ReadonlySet<string>;
+  /** The symbolic tensor of a spec tensor. */
+  tensor(ref: KerasTensorRef): tfl.SymbolicTensor;
+  /** A functional model from the spec's inputs to `outputs` (the spec's outputs when absent); null when `outputs` is empty. */
+  model(outputs?: KerasTensorRef[], name?: string): tfl.LayersModel | null;
+  /** Frees the weights (every model cut from the graph shares them). */
+  dispose(): void;
+}
+
+/**
+ * The spec as TF.js layers, wired in the spec's order and given the spec's weights (unflipped for a
+ * flipKernels spec: TF.js convolves as Caffe does). The engine and the TF.js export share it. Needs
+ * an initialised tfjs backend (the weights become tensors).
+ */
+export function buildTfjsGraph(spec: KerasModelSpec): TfjsGraph {
+  const symbolic = new Map<string, tfl.SymbolicTensor[]>();
+  const tfLayers: { spec: KerasLayerSpec; layer: tfl.layers.Layer }[] = [];
+  const inputLayers = new Set<string>();
+
+  const dispose = (): void => {
+    const vars = new Set(tfLayers.flatMap(({ layer }) => layer.weights));
+    for (const v of vars) v.dispose();
+  };
+  try {
+    for (const ls of spec.layers) {
+      if (ls.className === 'InputLayer') {
+        const batchShape = (ls.config.batch_shape as (number | null)[]) ?? ls.outputShapes[0];
+        symbolic.set(ls.name, [tfl.input({ batchShape, name: ls.name })]);
+        inputLayers.add(ls.name);
+        continue;
+      }
+      const layer = makeLayer(ls);
+      const ins = ls.inputs.map((r) => {
+        const t = symbolic.get(r.layer)?.[r.index];
+        if (!t) throw new EngineError(`layer '${ls.name}' reads ${refKey(r)}, which no earlier layer produces`, { layer: ls.caffeLayer });
+        return t;
+      });
+      const applied = layer.apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
+      const outs = Array.isArray(applied) ? applied : [applied];
+      if (outs.length !== ls.outputShapes.length || outs.some((t, i) => !sameDims(t.shape, ls.outputShapes[i])))
+        throw new EngineError(
+          `layer '${ls.name}' (${ls.className}) gives shapes ${outs.map((t) => `[${t.shape.join(', ')}]`).join(' ')} in TF.js, the spec says ${ls.outputShapes.map((s) => `[${s.join(', ')}]`).join(' ')}`,
+          { layer: ls.caffeLayer },
+        );
+      symbolic.set(ls.name, outs);
+      tfLayers.push({ spec: ls, layer });
+    }
+    for (const { spec: ls, layer } of tfLayers) {
+      if (ls.weights.length === 0 && layer.weights.length === 0) continue;
+      const tensors = weightTensors(ls, layer, spec.flipKernels);
+      layer.setWeights(tensors);
+      tf.dispose(tensors);
+    }
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+
+  const tensor = (r: KerasTensorRef): tfl.SymbolicTensor => {
+    const t = symbolic.get(r.layer)?.[r.index];
+    if (!t) throw new EngineError(`the model has no tensor ${refKey(r)}`);
+    return t;
+  };
+  const inputs = spec.inputs.map(tensor);
+  return {
+    spec,
+    inputs,
+    inputLayers,
+    tensor,
+    model: (outputs = spec.outputs, name = spec.name) =>
+      outputs.length === 0 ? null : tfl.model({ inputs, outputs: outputs.map(tensor), name }),
+    dispose,
+  };
+}
+
+/** The net outputs (kerasOutputTensors) as Caffe tops of the spec: the producing layer and where its top is. */
+export function netOutputTops(model: CaffeNet, spec: KerasModelSpec): { layer: string; top: CaffeTopRef }[] {
+  const byLayer = new Map(spec.caffeLayers.map((l) => [l.name, l]));
+  return kerasOutputTensors(model).flatMap((id) => {
+    const t = model.graph.tensors[id];
+    const layer = model.graph.layers[t.producer];
+    const top = byLayer.get(layer.name)?.tops.find((x) => x.blob === t.blob);
+    return top ? [{ layer: layer.name, top }] : [];
+  });
+}
+
 export interface TfjsEngine extends Engine {
   readonly backend: TfjsBackendName;
   readonly spec: KerasModelSpec;
@@ -203,45 +295,11 @@ export interface TfjsEngine extends Engine {
  */
 export async function createTfjsEngine(model: CaffeNet, spec: KerasModelSpec, backend?: TfjsBackendName | 'auto'): Promise<TfjsEngine> {
   const chosen = await selectTfjsBackend(backend);
-  const symbolic = new Map<string, tfl.SymbolicTensor[]>();
-  const tfLayers: { spec: KerasLayerSpec; layer: tfl.layers.Layer }[] = [];
-  const inputLayers = new Set<string>();
-
-  for (const ls of spec.layers) {
-    if (ls.className === 'InputLayer') {
-      const batchShape = (ls.config.batch_shape as (number | null)[]) ?? ls.outputShapes[0];
-      symbolic.set(ls.name, [tfl.input({ batchShape, name: ls.name })]);
-      inputLayers.add(ls.name);
-      continue;
-    }
-    const layer = makeLayer(ls);
-    const ins = ls.inputs.map((r) => {
-      const t = symbolic.get(r.layer)?.[r.index];
-      if (!t) throw new EngineError(`layer '${ls.name}' reads ${refKey(r)}, which no earlier layer produces`, { layer: ls.caffeLayer });
-      return t;
-    });
-    const applied = layer.apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
-    const outs = Array.isArray(applied) ? applied : [applied];
-    if (outs.length !== ls.outputShapes.length || outs.some((t, i) => !sameDims(t.shape, ls.outputShapes[i])))
-      throw new EngineError(
-        `layer '${ls.name}' (${ls.className}) gives shapes ${outs.map((t) => `[${t.shape.join(', ')}]`).join(' ')} in TF.js, the spec says ${ls.outputShapes.map((s) => `[${s.join(', ')}]`).join(' ')}`,
-        { layer: ls.caffeLayer },
-      );
-    symbolic.set(ls.name, outs);
-    tfLayers.push({ spec: ls, layer });
-  }
-
-  for (const { spec: ls, layer } of tfLayers) {
-    if (ls.weights.length === 0 && layer.weights.length === 0) continue;
-    const tensors = weightTensors(ls, layer, spec.flipKernels);
-    layer.setWeights(tensors);
-    tf.dispose(tensors);
-  }
+  const graph = buildTfjsGraph(spec);
+  const { inputLayers } = graph;
 
   // Which Keras tensors to fetch: every Caffe top except the net inputs (and tops aliasing them).
-  const symbolOf = (r: KerasTensorRef): tfl.SymbolicTensor => symbolic.get(r.layer)![r.index];
   const inputRefs = spec.inputs;
-  const inputSymbols = inputRefs.map(symbolOf);
   const caffeInput = new Map<string, { blob: string; perm: number[]; caffeShape: number[] }>();
   for (const l of spec.caffeLayers)
     for (const top of l.tops)
@@ -257,19 +315,10 @@ export async function createTfjsEngine(model: CaffeNet, spec: KerasModelSpec, ba
         captureRefs.push(top.tensor);
       }
   const outputRefs = spec.outputs.filter((r) => !inputLayers.has(r.layer));
-  const makeModel = (refs: KerasTensorRef[], suffix: string): tfl.LayersModel | null =>
-    refs.length === 0 ? null : tfl.model({ inputs: inputSymbols, outputs: refs.map(symbolOf), name: `${spec.name}${suffix}` });
-  const captureModel = makeModel(captureRefs, '');
-  const outputModel = makeModel(outputRefs, '_outputs');
+  const captureModel = graph.model(captureRefs, spec.name);
+  const outputModel = graph.model(outputRefs, `${spec.name}_outputs`);
 
-  // Net outputs by Caffe blob: the producing layer's top.
-  const byLayer = new Map(spec.caffeLayers.map((l) => [l.name, l]));
-  const netOutputs = kerasOutputTensors(model).flatMap((id) => {
-    const t = model.graph.tensors[id];
-    const layer = model.graph.layers[t.producer];
-    const top = byLayer.get(layer.name)?.tops.find((x) => x.blob === t.blob);
-    return top ? [{ layer: layer.name, top }] : [];
-  });
+  const netOutputs = netOutputTops(model, spec);
   const outputLayers = new Set(netOutputs.map((o) => o.layer));
 
   let disposed = false;
@@ -363,8 +412,7 @@ export async function createTfjsEngine(model: CaffeNet, spec: KerasModelSpec, ba
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      const vars = new Set(tfLayers.flatMap(({ layer }) => layer.weights));
-      for (const v of vars) v.dispose();
+      graph.dispose();
     },
   };
 }

@@ -14,6 +14,9 @@ const temporary = (target: string, tag: string): string => join(dirname(target),
  */
 export async function writeAtomically<T>(target: string, kind: 'file' | 'dir', write: (tmp: string) => Promise<T>): Promise<T> {
   const parent = dirname(target);
+  // Named before anything is tried: Node would name the temporary, and a user can fix only the path they gave.
+  const blocking = fileInTheWay(parent);
+  if (blocking !== undefined) throw new PortafilterError(`cannot write here: ${blocking} is a file, not a folder`, { file: target });
   if (!existsSync(parent)) mkdirSync(parent, { recursive: true });
   if (existsSync(target) && statSync(target).isDirectory() !== (kind === 'dir'))
     throw new PortafilterError(`exists and is ${kind === 'dir' ? 'not a folder' : 'a folder'}`, { file: target });
@@ -23,7 +26,7 @@ export async function writeAtomically<T>(target: string, kind: 'file' | 'dir', w
   try {
     result = await write(tmp);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    removeQuietly(tmp);
     throw e;
   }
   if (kind === 'dir' && existsSync(target)) {
@@ -41,4 +44,24 @@ export async function writeAtomically<T>(target: string, kind: 'file' | 'dir', w
     renameSync(tmp, target);
   }
   return result;
+}
+
+/** The nearest existing ancestor of `folder` (itself included) when it is a file, not a folder. */
+function fileInTheWay(folder: string): string | undefined {
+  let at = folder;
+  while (!existsSync(at)) {
+    const up = dirname(at);
+    if (up === at) return undefined;
+    at = up;
+  }
+  return statSync(at).isDirectory() ? undefined : at;
+}
+
+/** Cleanup after a failure must not replace the failure's own error with its own. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // Nothing was created there, or it cannot be removed either way; the first error says why.
+  }
 }

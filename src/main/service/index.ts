@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { methods, type CallOptions, type Method, type Response, type Responses } from '../../shared/api.js';
+import { methods, type CallOptions, type ConvertRequest, type Method, type Response, type Responses } from '../../shared/api.js';
 import { PortafilterError } from '../../shared/errors.js';
 import { readMean } from '../caffe/mean.js';
+import { exportModel } from '../export/index.js';
 import { loadCaffeNet, type CaffeNet } from '../net/model.js';
 import { appRoot, resourcePath } from '../paths.js';
 import { summarize } from './summary.js';
@@ -42,6 +43,15 @@ export function createService(): Service {
       return summarize(id, model);
     },
     closeModel: async (req: { id: string }) => ({ closed: sessions.delete(req.id) }),
+    convertModel: async (req: ConvertRequest, options) => {
+      const model = sessions.get(req.id);
+      if (!model) throw new PortafilterError(`no open model with id '${req.id}' (open it first)`);
+      return exportModel(model, {
+        ...req,
+        onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }),
+        signal: options.signal,
+      });
+    },
     readMean: async (req: { file: string }) => {
       const mean = await readMean(req.file);
       return { file: mean.file, shape: mean.shape, channelMean: mean.channelMean };

@@ -1,0 +1,51 @@
+/** Exporting a converted model: one file per format in this folder; this picks the writer. */
+import { PortafilterError } from '../../shared/errors.js';
+import { buildKerasModel } from '../keras/build.js';
+import type { CaffeNet } from '../net/model.js';
+import { writeH5 } from './h5.js';
+import { writeKeras } from './keras.js';
+import { writeNpyWeights } from './npy.js';
+import { writeOnnx } from './onnx-file.js';
+import { writeTfjs } from './tfjs.js';
+import type { ExportContext, ExportFormat, ExportOptions, ExportResult } from './types.js';
+
+export type { ExportFormat, ExportOptions, ExportResult } from './types.js';
+
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['keras', 'h5', 'tfjs', 'onnx', 'npy'];
+
+export function parseExportFormat(value: string | undefined): ExportFormat {
+  if (!EXPORT_FORMATS.includes(value as ExportFormat))
+    throw new PortafilterError(`--format expects one of ${EXPORT_FORMATS.join(', ')}, got '${value ?? ''}'`);
+  return value as ExportFormat;
+}
+
+export async function exportModel(model: CaffeNet, options: ExportOptions & { mean?: string }): Promise<ExportResult> {
+  if (options.flipKernels && options.ordering !== 'channels_first')
+    throw new PortafilterError('the 180° kernel flip is only for channels_first (Theano) models');
+  if (model.weights.size === 0) throw new PortafilterError('give the trained weights (a .caffemodel or a .npy folder) to export', { file: model.prototxt });
+  const ctx: ExportContext = {
+    model,
+    options,
+    progress: (stage, fraction) => options.onProgress?.(stage, fraction),
+    checkCancelled: () => {
+      if (options.signal?.aborted) throw new PortafilterError('the export was cancelled');
+    },
+  };
+  const keras = options.format === 'keras' || options.format === 'h5' || options.format === 'tfjs';
+  if (keras) {
+    ctx.progress('converting to Keras', 0);
+    ctx.spec = buildKerasModel(model, { ordering: options.ordering, flipKernels: options.flipKernels });
+  }
+  switch (options.format) {
+    case 'keras':
+      return writeKeras(ctx);
+    case 'h5':
+      return writeH5(ctx);
+    case 'tfjs':
+      return writeTfjs(ctx);
+    case 'onnx':
+      return writeOnnx(ctx);
+    case 'npy':
+      return writeNpyWeights(ctx, options.mean);
+  }
+}
