@@ -1,5 +1,5 @@
 /**
- * The sandboxed preload: exposes `window.portafilter` (call, cancel, pickFile) and nothing else.
+ * The sandboxed preload: exposes `window.portafilter` (call, cancel, pickFile, pickSavePath) and nothing else.
  * No ipcRenderer, no event objects and no Node reach the page: each exposed function forwards plain
  * data on one fixed channel. Main validates everything again; the checks here only keep malformed
  * ids out of channel names.
@@ -11,11 +11,15 @@ import {
   IPC_CALL,
   IPC_CANCEL,
   IPC_PICK_FILE,
+  IPC_PICK_SAVE_PATH,
   ipcProgressChannel,
   isFileKind,
+  isSaveKind,
+  isSuggestedPath,
   type CallOutcome,
   type FileKind,
   type PortafilterBridge,
+  type SaveKind,
 } from '../shared/bridge.js';
 
 const badId = (id: unknown): CallOutcome => ({
@@ -41,6 +45,10 @@ const bridge: PortafilterBridge = {
   async pickFile(kind: FileKind): Promise<string | null> {
     if (!isFileKind(kind)) return null;
     return (await ipcRenderer.invoke(IPC_PICK_FILE, kind)) as string | null;
+  },
+  async pickSavePath(kind: SaveKind, suggested: string): Promise<string | null> {
+    if (!isSaveKind(kind) || !isSuggestedPath(suggested)) return null;
+    return (await ipcRenderer.invoke(IPC_PICK_SAVE_PATH, kind, suggested)) as string | null;
   },
 };
 

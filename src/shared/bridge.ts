@@ -5,11 +5,12 @@
  * This module must stay free of runtime imports: the sandboxed preload bundles it, and a sandboxed
  * preload can `require` nothing but a few Electron modules (so no zod here; main validates).
  */
-import type { CallFailure, Progress } from './api.js';
+import type { CallFailure, ConvertRequest, Progress } from './api.js';
 
 export const IPC_CALL = 'portafilter:call';
 export const IPC_CANCEL = 'portafilter:cancel';
 export const IPC_PICK_FILE = 'portafilter:pickFile';
+export const IPC_PICK_SAVE_PATH = 'portafilter:pickSavePath';
 /** Progress of one call travels on its own channel, so a renderer only hears the calls it made. */
 export const ipcProgressChannel = (callId: string): string => `portafilter:progress:${callId}`;
 
@@ -36,6 +37,23 @@ export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[]
 export const isFileKind = (value: unknown): value is FileKind =>
   typeof value === 'string' && (FILE_KINDS as readonly string[]).includes(value);
 
+/** What the native save dialog is asked for: an export, in one of convertModel's formats. */
+export type SaveKind = ConvertRequest['format'];
+
+/** The save dialog's file type per export format; null for the formats that write a folder (named in the dialog, created by the export). */
+export const SAVE_FILTERS: Record<SaveKind, { name: string; extensions: string[] } | null> = {
+  keras: { name: 'Keras 3 model (*.keras)', extensions: ['keras'] },
+  h5: { name: 'Keras HDF5 model (*.h5)', extensions: ['h5'] },
+  tfjs: null,
+  onnx: { name: 'ONNX model (*.onnx)', extensions: ['onnx'] },
+  npy: null,
+};
+
+export const isSaveKind = (value: unknown): value is SaveKind => typeof value === 'string' && Object.hasOwn(SAVE_FILTERS, value);
+
+/** A path the page may suggest to the save dialog: a string of sane length, no NUL (as api.ts bounds paths). */
+export const isSuggestedPath = (value: unknown): value is string => typeof value === 'string' && value.length <= 4096 && !value.includes('\0');
+
 /** What the preload exposes as `window.portafilter`, and nothing more. */
 export interface PortafilterBridge {
   /** Starts a call; `id` is the caller's handle for `cancel` and scopes its progress events. */
@@ -44,4 +62,6 @@ export interface PortafilterBridge {
   cancel(id: string): void;
   /** Shows the native open-file dialog; resolves to the chosen path, or null when dismissed. */
   pickFile(kind: FileKind): Promise<string | null>;
+  /** Shows the native save dialog for an export, starting at `suggested` ('' for none); the chosen path, or null when dismissed. */
+  pickSavePath(kind: SaveKind, suggested: string): Promise<string | null>;
 }

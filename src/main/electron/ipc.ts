@@ -1,10 +1,23 @@
 /**
  * The IPC side of the bridge: `portafilter:call` runs any method of the API, `portafilter:cancel`
- * aborts one, `portafilter:pickFile` shows the native open dialog. Validation and the call table
+ * aborts one, `portafilter:pickFile` shows the native open dialog and `portafilter:pickSavePath` the
+ * save dialog for an export. Validation and the call table
  * live in service/dispatch.ts, shared with the web host.
  */
-import { BrowserWindow, dialog, ipcMain, type OpenDialogOptions, type WebContents, type WebFrameMain } from 'electron';
-import { FILE_FILTERS, IPC_CALL, IPC_CANCEL, IPC_PICK_FILE, ipcProgressChannel, isFileKind, type CallOutcome } from '../../shared/bridge.js';
+import { BrowserWindow, dialog, ipcMain, type OpenDialogOptions, type SaveDialogOptions, type WebContents, type WebFrameMain } from 'electron';
+import {
+  FILE_FILTERS,
+  IPC_CALL,
+  IPC_CANCEL,
+  IPC_PICK_FILE,
+  IPC_PICK_SAVE_PATH,
+  SAVE_FILTERS,
+  ipcProgressChannel,
+  isFileKind,
+  isSaveKind,
+  isSuggestedPath,
+  type CallOutcome,
+} from '../../shared/bridge.js';
 import { CallRegistry, failure, parseIpcCall } from '../service/dispatch.js';
 import type { Service } from '../service/types.js';
 
@@ -58,9 +71,26 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck): () => voi
     return picked.canceled || picked.filePaths.length === 0 ? null : picked.filePaths[0];
   });
 
+  // Only suggests and returns a path: nothing is written until the page calls convertModel with it.
+  ipcMain.handle(IPC_PICK_SAVE_PATH, async (event, kind: unknown, suggested: unknown): Promise<string | null> => {
+    if (!isAppFrame(event.senderFrame) || !isSaveKind(kind) || !isSuggestedPath(suggested)) return null;
+    const filter = SAVE_FILTERS[kind];
+    const options: SaveDialogOptions = {
+      title: filter ? 'Export the model' : 'Export the model as a folder (give the new folder a name)',
+      buttonLabel: 'Export here',
+      properties: ['createDirectory', 'showOverwriteConfirmation'],
+      filters: filter ? [filter, { name: 'All files', extensions: ['*'] }] : [],
+    };
+    if (suggested) options.defaultPath = suggested;
+    const owner = BrowserWindow.fromWebContents(event.sender);
+    const picked = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options);
+    return picked.canceled || !picked.filePath ? null : picked.filePath;
+  });
+
   return () => {
     ipcMain.removeHandler(IPC_CALL);
     ipcMain.removeHandler(IPC_PICK_FILE);
+    ipcMain.removeHandler(IPC_PICK_SAVE_PATH);
     ipcMain.removeAllListeners(IPC_CANCEL);
     for (const registry of registries.values()) registry.cancelAll();
     registries.clear();

@@ -1,16 +1,18 @@
 /** The API over the Electron preload bridge (`window.portafilter`). */
 import type { CallOptions, Method, Request, Response } from '../../../shared/api.js';
-import type { FileKind, PortafilterBridge } from '../../../shared/bridge.js';
+import type { FileKind, PortafilterBridge, SaveKind } from '../../../shared/bridge.js';
 import { ApiError, abortError, type ApiClient, type ConnectionState } from './types.js';
 
 export class IpcClient implements ApiClient {
   readonly transport = 'electron';
   readonly endpoint = 'Electron';
   readonly pickFile: (kind: FileKind) => Promise<string | null>;
+  readonly pickSavePath: (kind: SaveKind, suggested: string) => Promise<string | null>;
   private nextId = 1;
 
   constructor(private readonly bridge: PortafilterBridge) {
     this.pickFile = (kind) => bridge.pickFile(kind);
+    this.pickSavePath = (kind, suggested) => bridge.pickSavePath(kind, suggested);
   }
 
   async call<M extends Method>(method: M, request: Request<M>, options: CallOptions = {}): Promise<Response<M>> {

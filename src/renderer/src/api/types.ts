@@ -1,6 +1,6 @@
 /** What every renderer-side transport provides, and the errors its calls end with. */
 import type { PortafilterApi } from '../../../shared/api.js';
-import type { FileKind } from '../../../shared/bridge.js';
+import type { FileKind, SaveKind } from '../../../shared/bridge.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -12,6 +12,8 @@ export interface ApiClient extends PortafilterApi {
   readonly endpoint: string;
   /** The native open-file dialog; absent on the web host, where paths are typed. */
   readonly pickFile?: (kind: FileKind) => Promise<string | null>;
+  /** The native save dialog for an export, starting at a suggested path; absent on the web host. */
+  readonly pickSavePath?: (kind: SaveKind, suggested: string) => Promise<string | null>;
   /** Connection changes (Electron's bridge is always open). Returns the unsubscribe function. */
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
 }

@@ -11,16 +11,18 @@ export const useConnectionStore = defineStore('connection', () => {
   const endpoint = ref('');
   const version = ref<Responses['version'] | null>(null);
   const canPickFiles = ref(false);
+  const canPickSavePath = ref(false);
 
   async function init(): Promise<void> {
     const client = api();
     transport.value = client.transport;
     endpoint.value = client.endpoint;
     canPickFiles.value = client.pickFile !== undefined;
+    canPickSavePath.value = client.pickSavePath !== undefined;
     client.onConnectionChange((s) => (state.value = s));
     // Doubles as the connection check: a refused token shows up here, before any model is opened.
     version.value = await client.call('version', {});
   }
 
-  return { state, transport, endpoint, version, canPickFiles, init };
+  return { state, transport, endpoint, version, canPickFiles, canPickSavePath, init };
 });

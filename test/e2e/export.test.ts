@@ -1,0 +1,148 @@
+/**
+ * Exporting from the workbench end to end: the real service behind the web host, the built renderer
+ * in Debian's Chromium, files checked on disk.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resourcePath } from '../../src/main/paths.js';
+import { startServer, type RunningServer } from '../../src/main/server/index.js';
+import { rendererOutDir } from '../../src/main/server/renderer-build.js';
+import { createService } from '../../src/main/service/index.js';
+import type { Service } from '../../src/main/service/types.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** LeNet's learnable layers, each with its weights and its bias. */
+const LENET_NPY = ['conv1', 'conv2', 'ip1', 'ip2'].flatMap((layer) => [`W_${layer}.npy`, `b_${layer}.npy`]);
+
+let service: Service;
+let server: RunningServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let scratch: string;
+let pageProblems: string[];
+
+beforeAll(async () => {
+  service = createService();
+  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  service?.dispose();
+});
+
+beforeEach(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-export-'));
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  pageProblems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageProblems.push(message.text());
+  });
+  page.on('pageerror', (error) => pageProblems.push(error.message));
+});
+
+afterEach(async () => {
+  await context.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const panel = () => page.getByTestId('export-panel');
+const output = () => panel().getByRole('textbox', { name: /^Output (file|folder)$/ });
+const result = () => page.getByTestId('export-result');
+/** The full paths the result lists. */
+const listed = () => result().locator('[data-path]').evaluateAll((items) => items.map((li) => li.getAttribute('data-path')));
+
+async function openExportPanel(): Promise<void> {
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Open demo model' }).click();
+  await page.locator('tr[data-layer="prob"]').waitFor();
+  await page.getByRole('button', { name: 'Export…' }).click();
+  await panel().waitFor();
+}
+
+async function exportTo(format: string, out: string): Promise<void> {
+  await panel().getByRole('combobox', { name: 'Format' }).selectOption(format);
+  await output().fill(out);
+  await panel().getByRole('button', { name: 'Export', exact: true }).click();
+}
+
+describe('exporting from the workbench', () => {
+  it('exports the demo model to ONNX and to a .npy weights folder, and lists what it wrote', async () => {
+    await openExportPanel();
+    const demoDir = resourcePath('demo', 'lenet_mnist');
+    // Prefilled next to the prototxt, named after the model; the ending follows the format.
+    expect(await output().inputValue()).toBe(join(demoDir, 'LeNet.keras'));
+    await panel().getByRole('combobox', { name: 'Format' }).selectOption('onnx');
+    expect(await output().inputValue()).toBe(join(demoDir, 'LeNet.onnx'));
+
+    const onnx = join(scratch, 'LeNet.onnx');
+    await exportTo('onnx', onnx);
+    await result().waitFor();
+    expect(await result().textContent()).toContain('Wrote ONNX · 1 file');
+    expect(await listed()).toEqual([onnx]);
+    expect(readFileSync(onnx).length).toBeGreaterThan(400_000 * 4);
+
+    await panel().getByRole('combobox', { name: 'Format' }).selectOption('npy');
+    // A path of the user's own that ends like a default follows the format too.
+    expect(await output().inputValue()).toBe(join(scratch, 'LeNet_npy'));
+    await panel().getByRole('button', { name: 'Export', exact: true }).click();
+    await result().getByText('.npy weights').waitFor();
+    const folder = join(scratch, 'LeNet_npy');
+    expect(readdirSync(folder).sort()).toEqual([...LENET_NPY].sort());
+    expect((await listed()).sort()).toEqual(LENET_NPY.map((f) => join(folder, f)).sort());
+    expect(await result().textContent()).toContain('Wrote .npy weights · 8 files');
+    // Nothing else was written beside them (no temporaries left).
+    expect(readdirSync(scratch).sort()).toEqual(['LeNet.onnx', 'LeNet_npy']);
+    expect(await page.getByTestId('error').count()).toBe(0);
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('offers the kernel flip only for channels_first Keras files, and the mean file only for .npy', async () => {
+    await openExportPanel();
+    const flip = panel().getByRole('checkbox', { name: 'Flip kernels 180°' });
+    const mean = panel().getByRole('textbox', { name: 'Mean file' });
+    expect(await flip.isDisabled()).toBe(true);
+    await panel().getByRole('radio', { name: /channels_first/ }).check();
+    expect(await flip.isEnabled()).toBe(true);
+    await panel().getByRole('combobox', { name: 'Format' }).selectOption('onnx');
+    expect(await flip.isDisabled()).toBe(true);
+    expect(await flip.locator('xpath=..').getAttribute('title')).toMatch(/cross-correlation/);
+    expect(await mean.count()).toBe(0);
+    await panel().getByRole('combobox', { name: 'Format' }).selectOption('npy');
+    expect(await mean.count()).toBe(1);
+    expect(await panel().getByRole('radio', { name: /channels_last/ }).isDisabled()).toBe(true);
+  });
+
+  it('shows the error of an output whose parent is a file, and leaves nothing behind', async () => {
+    const blocker = join(scratch, 'not-a-folder');
+    writeFileSync(blocker, 'a file');
+    await openExportPanel();
+    for (const [format, out] of [
+      ['onnx', join(blocker, 'LeNet.onnx')],
+      ['npy', join(blocker, 'LeNet_npy')],
+    ]) {
+      await exportTo(format, out);
+      const error = page.getByTestId('error');
+      await error.waitFor();
+      const text = (await error.textContent()) ?? '';
+      expect(text).toContain(`${out}: cannot write here: ${blocker} is a file, not a folder`);
+      expect(await result().count()).toBe(0);
+      await error.getByRole('button', { name: 'Dismiss the error' }).click();
+    }
+    expect(readdirSync(scratch)).toEqual(['not-a-folder']);
+    expect(readFileSync(blocker, 'utf8')).toBe('a file');
+    expect(existsSync(join(blocker, 'LeNet.onnx'))).toBe(false);
+    expect(pageProblems).toEqual([]);
+  });
+});
