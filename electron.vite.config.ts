@@ -15,8 +15,8 @@ if (!process.env.ELECTRON_MAJOR_VER) {
   try {
     createRequire(import.meta.url).resolve('electron/package.json');
   } catch {
-    const pkg = JSON.parse(readFileSync(at('package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> };
-    const major = /\d+/.exec(pkg.optionalDependencies?.electron ?? '')?.[0];
+    const pkg = JSON.parse(readFileSync(at('package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+    const major = /\d+/.exec(pkg.devDependencies?.electron ?? '')?.[0];
     if (major) process.env.ELECTRON_MAJOR_VER = major;
   }
 }
@@ -29,7 +29,8 @@ export default defineConfig({
       // Node builtins and 'electron' are external by electron-vite's preset; this keeps every
       // dependency external too, loaded from node_modules at run time rather than bundled.
       externalizeDeps: true,
-      lib: { entry: at('src/main/electron/index.ts') },
+      // The service runs in a worker thread (src/main/service/worker-client.ts finds it next to index.js).
+      lib: { entry: { index: at('src/main/electron/index.ts'), 'service-worker': at('src/main/service/worker.ts') } },
     },
   },
   preload: {

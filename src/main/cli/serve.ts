@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { launchTargetFromArgs, writeLaunchQuery } from '../../shared/launch.js';
 import { startServer, type RunningServer } from '../server/index.js';
 import { ensureRendererBuilt } from '../server/renderer-build.js';
-import { createService } from '../service/index.js';
+import { createWorkerService } from '../service/worker-client.js';
 
 export interface ServeOptions {
   /** 0 picks a free port. */
@@ -44,7 +44,7 @@ export async function serve(prototxt: string | undefined, caffemodel: string | u
   const staticDir = await ensureRendererBuilt({
     onBuild: (reason) => out.write(`Building the workbench page (${reason})…\n`),
   });
-  const service = createService();
+  const service = createWorkerService();
   const server = await startServer({ port: options.port ?? 0, service, staticDir });
   try {
     const args = [prototxt, caffemodel].filter((a): a is string => a !== undefined);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, type MenuItemConstructorOptions, type WebFrameMain } from 'electron';
 import { launchTargetFromArgs, writeLaunchQuery, type LaunchTarget } from '../../shared/launch.js';
 import { CONTENT_SECURITY_POLICY } from '../server/security.js';
-import { createService } from '../service/index.js';
+import { createWorkerService } from '../service/worker-client.js';
 import type { Service } from '../service/types.js';
 import { registerIpc } from './ipc.js';
 import { APP_ENTRY, isAppSchemeUrl, registerAppScheme, serveAppScheme } from './protocol.js';
@@ -81,7 +81,7 @@ function openWindow(target: LaunchTarget): void {
 function start(): void {
   hardenSession();
   serveAppScheme(rendererDir);
-  service = createService();
+  service = createWorkerService();
   registerIpc(service, isAppFrame);
   Menu.setApplicationMenu(applicationMenu());
   openWindow(launchTarget(process.argv, process.cwd()));
