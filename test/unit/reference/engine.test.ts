@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createReferenceEngine } from '../../../src/main/engine/reference.js';
 import { registerLayer } from '../../../src/main/layers/index.js';
 import { loadCaffeNet, type CaffeNet } from '../../../src/main/net/model.js';
@@ -9,6 +9,7 @@ import { EngineError, UnsupportedLayerError } from '../../../src/shared/errors.j
 import { tensor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portafilter-reference-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
 /** A net from prototxt text, with hand-set weights by layer name. */
