@@ -60,7 +60,7 @@ export function createOnnxEngine(model: CaffeNet, options: OnnxEngineOptions = {
     if (!p) {
       p = (async () => {
         const ort = await loadOrt();
-        const exported = toOnnx(model, { ordering, captureAll: capture });
+        const exported = toOnnx(model, { ordering, captureAll: capture, fastPaths: true });
         const session = await ort.InferenceSession.create(exported.bytes, {
           executionProviders: ['cpu'],
           intraOpNumThreads: threads,

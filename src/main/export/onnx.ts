@@ -43,6 +43,11 @@ export interface OnnxOptions {
   ordering: Ordering;
   /** Every exported layer's own output becomes a graph output too. */
   captureAll?: boolean;
+  /**
+   * Allow exact decompositions that onnxruntime runs faster than the standard op (the onnxruntime
+   * engine sets it). Exported files keep the standard ops, which every ONNX consumer knows.
+   */
+  fastPaths?: boolean;
 }
 
 /** A graph input or output and the Caffe blob it holds: `onnx = transpose(caffe, perm)`. */
@@ -221,6 +226,7 @@ export function toOnnx(model: CaffeNet, options: OnnxOptions): OnnxExport {
       bottoms: layer.inputs.map((id) => shapes.tensors[id]),
       topShapes: shapes.layers[i].topShapes,
       blobs,
+      fastPaths: options.fastPaths ?? false,
       top: (k) => {
         if (k < 0 || k >= tops.length) throw new Error(`layer ${layer.name} has no top ${k}`);
         return tops[k];

@@ -18,8 +18,10 @@ registerLayer({
     if (p.norm_region !== 'WITHIN_CHANNEL') {
       // lrn_layer.cpp ACROSS_CHANNELS: x·(k + α/n·Σx²)^-β over the n channels centred on c, clipped at the
       // ends. ONNX LRN is the same formula (its alpha is divided by size too, the window is the same for odd
-      // n), but onnxruntime's kernel takes a scalar pow per element on one thread (175 of 490 ms in a batch-8
-      // VGG_CNN_S forward), so the export spells it out: Σx²/n over the channel window is a 3-D AveragePool
+      // n): exported files use it.
+      if (!ctx.fastPaths) return ctx.node('LRN', [x], { size: n, alpha: { float: p.alpha }, beta: { float: p.beta }, bias: { float: p.k } }, [ctx.top(0)]);
+      // onnxruntime's LRN kernel takes a scalar pow per element on one thread (175 of 490 ms in a batch-8
+      // VGG_CNN_S forward), so the engine's graph spells it out: Σx²/n over the channel window is a 3-D AveragePool
       // of x² seen as [N, 1, C, H, W] (zero padding, counted: Caffe's clipped sum over n), then
       // y = x·exp(-β·ln(k + α·mean)), or for β = 0.75 (every BVLC model) x / (√s·√√s), s = k + α·mean.
       const squares = op(ctx, 'Reshape', [op(ctx, 'Mul', [x, x]), int64s(ctx, 'shape_5d', [0, 1, c, h, w])]);

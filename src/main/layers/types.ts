@@ -105,6 +105,8 @@ export interface OnnxContext extends LayerParams {
   readonly topShapes: readonly Shape[];
   /** The layer's learnable blobs in Caffe's shapes and order. */
   readonly blobs: readonly Blob[];
+  /** Exact decompositions that onnxruntime runs faster than the standard op are allowed (engine use, not files). */
+  readonly fastPaths: boolean;
   /** The value name for top `i`; a top that is a bottom unchanged (Split) may return the bottom's name instead. */
   top(i: number): string;
   /** Adds a node and returns its outputs: the `outputs` names, else that many (default 1) fresh names. */

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -6,6 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { npyToFloat32, readNpy } from '../../../src/main/caffe/npy.js';
 import { writeNpyWeights } from '../../../src/main/export/npy.js';
 import { writeOnnx } from '../../../src/main/export/onnx-file.js';
+import { onnxType } from '../../../src/main/export/onnx-schema.js';
+import { createReferenceEngine } from '../../../src/main/engine/reference.js';
+import { mulberry32 } from '../../helpers/prng.js';
 import type { ExportContext, ExportOptions } from '../../../src/main/export/types.js';
 import { loadCaffeNet, type CaffeNet } from '../../../src/main/net/model.js';
 import { withinTolerance } from '../../helpers/compare.js';
@@ -103,4 +106,27 @@ describe('.onnx export', () => {
       }
     });
   }
+});
+
+describe('.onnx files use the standard ops', () => {
+  it("writes Caffe's ACROSS_CHANNELS LRN as ONNX LRN, which onnxruntime computes as the reference does", async () => {
+    const prototxt = join(work, 'lrn.prototxt');
+    writeFileSync(
+      prototxt,
+      `input: "data" input_shape { dim: 1 dim: 7 dim: 5 dim: 4 }
+layer { name: "norm" type: "LRN" bottom: "data" top: "norm" lrn_param { local_size: 5 alpha: 0.3 beta: 0.6 k: 2 } }`,
+    );
+    const model = await loadCaffeNet({ prototxt });
+    const out = join(work, 'lrn.onnx');
+    await writeOnnx(context(model, { format: 'onnx', out, ordering: 'channels_first' }));
+    const decoded = onnxType('ModelProto').decode(readFileSync(out)) as unknown as { graph: { node: { opType?: string; op_type?: string }[] } };
+    expect(decoded.graph.node.map((n) => n.op_type ?? n.opType)).toEqual(['LRN']);
+    const random = mulberry32(3);
+    const x = Float32Array.from({ length: 140 }, () => random() * 4 - 2);
+    const session = await ort.InferenceSession.create(out);
+    const got = (await session.run({ data: new ort.Tensor('float32', x, [1, 7, 5, 4]) })).norm.data as Float32Array;
+    const reference = createReferenceEngine(model);
+    const want = (await reference.run({ data: { shape: [1, 7, 5, 4], data: x } })).outputs[0].value.data;
+    expect(withinTolerance(got, want, { final: true }).ok).toBe(true);
+  });
 });
