@@ -9,32 +9,11 @@ import { createTfjsEngine } from '../../../src/main/engine/tfjs-engine.js';
 import type { RunResult } from '../../../src/main/engine/types.js';
 import { buildKerasModel } from '../../../src/main/keras/build.js';
 import type { Ordering } from '../../../src/main/keras/spec.js';
-import { withinTolerance } from '../../helpers/compare.js';
 import { FIXTURE_MODELS } from '../../helpers/fixtures.js';
-import { argmax, expectedTop, fixtureCases, fixtureInput, loadFixtureNet, type FixtureCase } from './helpers.js';
+import { compareWithFixture } from '../../helpers/fixture-runs.js';
+import { argmax, fixtureCases, fixtureInput, loadFixtureNet, type FixtureCase } from './helpers.js';
 
 const ORDERINGS: Ordering[] = ['channels_last', 'channels_first'];
-
-/** Per run: how many stored tops were compared, and the ones outside the tolerance. */
-function compare(c: FixtureCase, result: RunResult): { compared: number; failures: string[] } {
-  const failures: string[] = [];
-  let compared = 0;
-  for (const layer of result.layers) {
-    layer.tops.forEach((top, i) => {
-      const ref = expectedTop(c, layer.layer, i);
-      if (!ref) return;
-      compared++;
-      if (ref.shape.join() !== top.value.shape.join()) {
-        failures.push(`${layer.layer}[${i}]: shape [${top.value.shape}] vs expected [${ref.shape}]`);
-        return;
-      }
-      const final = c.index.final.includes(layer.layer);
-      const r = withinTolerance(top.value.data, ref.data, { final });
-      if (!r.ok) failures.push(`${layer.layer}[${i}] (${layer.type}${final ? ', final' : ''}): max |diff| ${r.maxAbs} at ${r.worstIndex}`);
-    });
-  }
-  return { compared, failures };
-}
 
 const results = new Map<string, RunResult>();
 const key = (c: FixtureCase, ordering: Ordering, backend: string): string => `${c.model}/${c.input}/${ordering}/${backend}`;
@@ -62,10 +41,8 @@ describe.each(ORDERINGS)('the %s Keras model on the TF.js cpu backend', (orderin
       it(`matches every stored layer of ${model} on ${c.input} within the fixture tolerances`, async () => {
         const result = await runCase(c, ordering, 'cpu');
         timings.push(`${model}/${c.input} ${ordering} cpu: ${result.milliseconds.toFixed(1)} ms`);
-        const { compared, failures } = compare(c, result);
+        const { compared, stored, failures } = compareWithFixture(c, result);
         expect(failures).toEqual([]);
-        // Every file the fixture stores was compared (UltraFace stores only some layers).
-        const stored = Object.values(c.index.layers).reduce((n, l) => n + l.files.length, 0);
         expect(compared).toBe(stored);
         expect(result.engine).toBe('cpu');
         expect(result.ordering).toBe(ordering);
@@ -98,7 +75,7 @@ describe('the converted features_b model on the TF.js wasm backend', () => {
       timings.push(`features_b/${c.input} ${ordering} wasm: ${result.milliseconds.toFixed(1)} ms`);
       expect(result.engine).toBe('wasm');
       expect(result.engineDetail).toMatch(/^tfjs wasm \((SIMD|no SIMD), \d+ threads?\)$/);
-      const { compared, failures } = compare(c, result);
+      const { compared, failures } = compareWithFixture(c, result);
       expect(failures).toEqual([]);
       expect(compared).toBe(20);
     });

@@ -1,58 +1,10 @@
 /** Loading the shared fixture models and tiny hand-written nets for the Keras conversion tests. */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { npyToFloat32, readNpy } from '../../../src/main/caffe/npy.js';
-import type { Blob } from '../../../src/main/layers/types.js';
 import { loadCaffeNet, type CaffeNet } from '../../../src/main/net/model.js';
-import { fixture } from '../../helpers/fixtures.js';
 
-export interface FixtureIndex {
-  input: { name: string; shape: number[]; file: string };
-  final: string[];
-  order: string[];
-  layers: Record<string, { type: string; files: string[] }>;
-}
-
-export interface FixtureCase {
-  model: string;
-  /** The expected/<input> folder name. */
-  input: string;
-  dir: string;
-  index: FixtureIndex;
-}
-
-/** Every expected/<input>/ folder of a fixture model. */
-export function fixtureCases(model: string): FixtureCase[] {
-  const root = fixture('models', model, 'expected');
-  return readdirSync(root)
-    .sort()
-    .map((input) => {
-      const dir = join(root, input);
-      return { model, input, dir, index: JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as FixtureIndex };
-    });
-}
-
-export const loadFixtureNet = (c: FixtureCase): Promise<CaffeNet> =>
-  loadCaffeNet({
-    prototxt: fixture('models', c.model, 'deploy.prototxt'),
-    caffemodel: fixture('models', c.model, 'weights.caffemodel'),
-    inputShapes: { [c.index.input.name]: c.index.input.shape },
-  });
-
-export function readBlob(path: string): Blob {
-  const npy = readNpy(path);
-  return { shape: npy.shape, data: npyToFloat32(npy) };
-}
-
-export const fixtureInput = (c: FixtureCase): Blob => readBlob(fixture(c.index.input.file));
-
-/** The expected value of top `top` of `layer`, or undefined when the fixture does not store it. */
-export function expectedTop(c: FixtureCase, layer: string, top: number): Blob | undefined {
-  const file = top === 0 ? `${layer}.npy` : `${layer}__${top}.npy`;
-  if (!c.index.layers[layer]?.files.includes(file)) return undefined;
-  return readBlob(join(c.dir, file));
-}
+export { expectedTop, fixtureCases, fixtureInput, loadFixtureNet, readBlob, type FixtureCase, type FixtureIndex } from '../../helpers/fixture-runs.js';
 
 /**
  * Loads a prototxt given as text (written to a temporary file), with `weights` by layer name in
