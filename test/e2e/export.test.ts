@@ -5,15 +5,15 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resourcePath } from '../../src/main/paths.js';
+import { launchChromium } from './chromium.js';
 import { startServer, type RunningServer } from '../../src/main/server/index.js';
 import { rendererOutDir } from '../../src/main/server/renderer-build.js';
-import { createService } from '../../src/main/service/index.js';
+import { createWorkerService } from '../../src/main/service/worker-client.js';
 import type { Service } from '../../src/main/service/types.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** LeNet's learnable layers, each with its weights and its bias. */
 const LENET_NPY = ['conv1', 'conv2', 'ip1', 'ip2'].flatMap((layer) => [`W_${layer}.npy`, `b_${layer}.npy`]);
 
@@ -26,12 +26,10 @@ let scratch: string;
 let pageProblems: string[];
 
 beforeAll(async () => {
-  service = createService();
+  // The service in its worker thread, as `portafilter serve` and the Electron app run it.
+  service = createWorkerService();
   server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -5,17 +5,17 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { resourcePath } from '../../src/main/paths.js';
+import { launchChromium } from './chromium.js';
 import { startServer, type RunningServer } from '../../src/main/server/index.js';
 import { rendererOutDir } from '../../src/main/server/renderer-build.js';
 import { createService } from '../../src/main/service/index.js';
 import type { Service } from '../../src/main/service/types.js';
 import type { CallOptions, Method } from '../../src/shared/api.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LENET_LAYERS = ['data', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'prob'];
 
 let service: Service;
@@ -30,19 +30,7 @@ let pageProblems: string[];
 beforeAll(async () => {
   service = createService();
   server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-'));
 });
 

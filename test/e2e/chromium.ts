@@ -1,0 +1,11 @@
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's Chromium (apt-get install -y chromium); CHROMIUM_PATH overrides. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Headless, and quiet on a machine without internet: no background fetches, no sync, no QUIC. */
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
