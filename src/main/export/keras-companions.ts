@@ -42,8 +42,6 @@ export function planKerasExport(spec: KerasModelSpec): KerasExportPlan {
     notes.push('the convolution kernels are flipped 180° for true-convolution backends (Theano); Keras 3 and tf.keras correlate, so with them the model computes something else');
   if (spec.ordering === 'channels_first')
     notes.push("channels_first: TensorFlow's CPU kernels take only channels_last convolutions and pooling, so on TensorFlow run it on a GPU (JAX and PyTorch run it anywhere)");
-  const leaky = model.layers.filter((l) => l.className === 'LeakyReLU' && Number(l.config.negative_slope) < 0);
-  if (leaky.length > 0) notes.push(`Keras 3's LeakyReLU refuses a negative slope, as in ${leaky.map((l) => l.name).join(', ')}: Keras 3 will not load this model`);
   return { spec: model, ordered, customLayers: customLayersOf(model), notes };
 }
 

@@ -1,7 +1,7 @@
 import { f, unary } from '../export/onnx-ops.js';
 import { registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
-import { elementwise } from '../keras/layout.js';
+import { elementwise, outputLike } from '../keras/layout.js';
 
 registerNeuron('ReLU', undefined, {
   onnx(ctx) {
@@ -15,8 +15,15 @@ registerNeuron('ReLU', undefined, {
   },
   keras(ctx) {
     const slope = ctx.param<{ negative_slope: number }>('relu_param').negative_slope;
-    return slope === 0
-      ? elementwise(ctx, 'ReLU', { max_value: null, negative_slope: 0, threshold: 0 })
-      : elementwise(ctx, 'LeakyReLU', { negative_slope: slope });
+    if (slope === 0) return elementwise(ctx, 'ReLU', { max_value: null, negative_slope: 0, threshold: 0 });
+    if (slope > 0) return elementwise(ctx, 'LeakyReLU', { negative_slope: slope });
+    // Keras refuses a negative slope in ReLU and LeakyReLU; a PReLU whose one alpha is the slope is the same function.
+    const x = ctx.inputs[0];
+    const axes = x.perm.map((_, i) => i).slice(1);
+    return ctx.add(
+      { className: 'PReLU', config: { shared_axes: axes.length > 0 ? axes : null }, weights: [{ name: 'alpha', shape: axes.map(() => 1), data: Float32Array.of(slope) }] },
+      [x],
+      [outputLike(x, ctx.topShapes[0])],
+    );
   },
 });

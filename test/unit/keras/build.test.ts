@@ -1,5 +1,6 @@
 /** Building the Keras model spec from a Caffe net: layouts, names, inputs, skipped and unsupported layers. */
 import { describe, expect, it } from 'vitest';
+import { createTfjsEngine } from '../../../src/main/engine/tfjs-engine.js';
 import { buildKerasModel, KerasConversionError, sanitizeName } from '../../../src/main/keras/build.js';
 import { standardPooling } from '../../../src/main/keras/helpers.js';
 import { UnsupportedLayerError } from '../../../src/shared/errors.js';
@@ -189,5 +190,25 @@ describe('standardPooling', () => {
 
   it("finds none for MAX 3/2 pad 1 on 112 -> 57, where TF 'same' gives 56", () => {
     expect(standardPooling('MAX', [axis(112, 3, 2, 1, 57), axis(112, 3, 2, 1, 57)])).toBeNull();
+  });
+});
+
+describe('ReLU with a negative slope', () => {
+  it('becomes a PReLU with one shared alpha (Keras refuses negative slopes in ReLU and LeakyReLU), computing the same values', async () => {
+    const net = await tinyNet(`input: "data" input_shape { dim: 1 dim: 2 dim: 3 dim: 3 }
+layer { name: "leaky" type: "ReLU" bottom: "data" top: "out" relu_param { negative_slope: -0.5 } }`);
+    const spec = buildKerasModel(net, { ordering: 'channels_last' });
+    const layer = spec.layers.find((l) => l.name === 'leaky')!;
+    expect(layer.className).toBe('PReLU');
+    expect(layer.config).toEqual({ shared_axes: [1, 2, 3] });
+    expect(layer.weights.map((w) => [w.name, w.shape, [...w.data]])).toEqual([['alpha', [1, 1, 1], [-0.5]]]);
+    const engine = await createTfjsEngine(net, spec, 'cpu');
+    try {
+      const x = Float32Array.from({ length: 18 }, (_, i) => i - 9);
+      const out = (await engine.run({ data: { shape: [1, 2, 3, 3], data: x } })).outputs[0].value.data;
+      expect([...out]).toEqual([...x].map((v) => Math.max(v, 0) - 0.5 * Math.min(v, 0)));
+    } finally {
+      engine.dispose();
+    }
   });
 });
