@@ -13,7 +13,7 @@ import { createReferenceEngine } from '../src/main/engine/reference.js';
 import { loadCaffeNet, type CaffeNet } from '../src/main/net/model.js';
 import { mulberry32 } from '../test/helpers/prng.js';
 
-const fixtures = process.env.PORTAFILTER_FIXTURES ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/fixtures');
+const fixtures = process.env.PORTAFILTER_FIXTURES ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../test/fixtures');
 
 const VGG_CNN_S = `name: "VGG_CNN_S"
 input: "data"

@@ -4,14 +4,21 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** The copy that travels with the repository: byte copies of ../shared/fixtures (test/fixtures.sha256 lists them). */
+export const repositoryFixtures: string = resolve(here, '../fixtures');
+
 /**
- * The shared fixtures (real Caffe models and their independent expected outputs) live beside the
- * repository, not in it. PORTAFILTER_FIXTURES overrides the place.
+ * The fixtures the tests read (real Caffe models and their independent expected outputs): the copy in
+ * test/fixtures, or the folder PORTAFILTER_FIXTURES names.
  */
-export const fixturesDir: string = process.env.PORTAFILTER_FIXTURES ?? resolve(here, '../../../shared/fixtures');
+export const fixturesDir: string = process.env.PORTAFILTER_FIXTURES ? resolve(process.env.PORTAFILTER_FIXTURES) : repositoryFixtures;
 
 if (!existsSync(join(fixturesDir, 'README.md'))) {
-  throw new Error(`Caffe fixtures not found at ${fixturesDir}; set PORTAFILTER_FIXTURES`);
+  throw new Error(
+    process.env.PORTAFILTER_FIXTURES
+      ? `PORTAFILTER_FIXTURES=${process.env.PORTAFILTER_FIXTURES} holds no fixtures (no README.md there)`
+      : `the fixtures are missing from ${fixturesDir}: they are part of the repository; restore them with git checkout -- test/fixtures`,
+  );
 }
 
 export const fixture = (...parts: string[]): string => join(fixturesDir, ...parts);
