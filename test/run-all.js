@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: type checks, lint, then every vitest project (unit, e2e). Ends with one plain line
-// "N passed, N failed" (each check and each test counts once) so a run that tested nothing shows.
+// `npm test`: the Debian programs the tests call (installed where it can, test/system-deps.js), type
+// checks, lint, then every vitest project (unit, e2e). Ends with one plain line "N passed, N failed"
+// (each check and each test counts once) so a run that tested nothing shows.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { installMissing, missingLine, missingRequirements } from './system-deps.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const tmp = join(root, '.tmp');
@@ -11,6 +13,18 @@ mkdirSync(tmp, { recursive: true });
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 let passed = 0;
 let failed = 0;
+
+let missing = missingRequirements();
+if (missing.length > 0) {
+  const attempt = installMissing(missing);
+  missing = attempt.missing;
+  if (missing.length > 0) {
+    if (attempt.output) process.stderr.write(`${attempt.output}\n`);
+    process.stderr.write(`npm test: ${missingLine(missing)}\n`);
+    writeFileSync(join(tmp, 'summary.txt'), '0 passed, 1 failed\n');
+    process.exit(1);
+  }
+}
 
 function check(name, args) {
   process.stdout.write(`\n== ${name}: npx ${args.join(' ')}\n`);

@@ -1,7 +1,8 @@
 import { chromium, type Browser } from 'playwright-core';
 
-/** Debian's Chromium (apt-get install -y chromium); CHROMIUM_PATH overrides. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM } from '../system-deps.js';
+
+export { CHROMIUM };
 
 /** Headless, and quiet on a machine without internet: no background fetches, no sync, no QUIC. */
 export const launchChromium = (): Promise<Browser> =>

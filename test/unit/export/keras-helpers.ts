@@ -13,9 +13,10 @@ import type { ExportContext, ExportFormat } from '../../../src/main/export/types
 import { buildKerasModel } from '../../../src/main/keras/build.js';
 import type { KerasModelSpec, Ordering } from '../../../src/main/keras/spec.js';
 import type { CaffeNet } from '../../../src/main/net/model.js';
+import { PYTHON } from '../../system-deps.js';
 import { fixtureCases, loadFixtureNet } from '../keras/helpers.js';
 
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON } from '../../system-deps.js';
 const helpers = fileURLToPath(new URL('../../helpers/', import.meta.url));
 
 /** A fresh temporary folder, removed after the file's tests. */
