@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   parseCaffeModel,
   readCaffeModel,
@@ -11,6 +13,7 @@ import {
 } from '../../src/main/caffe/caffemodel.js';
 import { CaffeModelError } from '../../src/shared/errors.js';
 import { concat, encode, encodeUnpackedBlob, lengthDelimited, raw, tempFile } from '../helpers/caffe-bytes.js';
+import { syntheticValue, writeSyntheticCaffeModel, type SyntheticNet } from '../helpers/caffemodel-writer.js';
 import { FIXTURE_MODELS, fixture } from '../helpers/fixtures.js';
 import { decodeWithProtobufjs, firstDifference, type RefLayer } from '../helpers/protobuf-oracle.js';
 
@@ -330,6 +333,49 @@ describe('refusing files that are not valid caffemodels', () => {
   it('reports a missing file and a folder as CaffeModelError', () => {
     expect(caffeError(() => readCaffeModelSync(fixture('models', 'nope.caffemodel'))).details.kind).toBe('io');
     expect(caffeError(() => readCaffeModelSync(fixture('models'))).details.kind).toBe('io');
+  });
+});
+
+describe('big blobs, read after the walk by several reads at once', () => {
+  // 5.25 M floats (21 MB: three 8 MB pieces), a 1 MB blob at the threshold, and small blobs read at once.
+  const net: SyntheticNet = {
+    name: 'big',
+    format: 'V2',
+    layers: [
+      { name: 'small', type: 'Convolution', blobs: [{ shape: [8, 3, 3, 3] }, { shape: [8] }] },
+      { name: 'fc_big', type: 'InnerProduct', blobs: [{ shape: [1024, 5376] }, { shape: [1024] }] },
+      { name: 'fc_edge', type: 'InnerProduct', blobs: [{ shape: [256, 1024] }] },
+    ],
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'portafilter-big-')), 'big.caffemodel');
+  writeSyntheticCaffeModel(file, net);
+  afterAll(() => rmSync(dirname(file), { recursive: true, force: true }));
+
+  it('gives the same values as the sync and the in-memory readers, every value where the writer put it', async () => {
+    const ours = await readCaffeModel(file);
+    expectSameModel(ours, readCaffeModelSync(file));
+    expectSameModel(ours, parseCaffeModel(readFileSync(file), file));
+    let blobIndex = 0;
+    for (const layer of ours.layers)
+      for (const b of layer.blobs) {
+        const k = blobIndex++;
+        const wrong = b.data.findIndex((v, i) => v !== syntheticValue(k, i));
+        expect(wrong, `${layer.name} blob`).toBe(-1);
+      }
+  });
+
+  it('reports progress over the whole file, never going back, and stops when cancelled while reading the data', async () => {
+    const size = statSync(file).size;
+    const seen: number[] = [];
+    await readCaffeModel(file, { onProgress: (done, total) => (expect(total).toBe(size), seen.push(done)) });
+    expect(seen.length).toBeGreaterThan(3);
+    expect(seen.every((v, i) => v >= 0 && (i === 0 || v >= seen[i - 1]))).toBe(true);
+    expect(seen.at(-1)).toBe(size);
+    const controller = new AbortController();
+    let after = -1;
+    const reading = readCaffeModel(file, { signal: controller.signal, onProgress: (done) => done > size / 3 && done < size && after < 0 && ((after = done), controller.abort()) });
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    expect(after).toBeGreaterThan(0);
   });
 });
 

@@ -3,8 +3,9 @@
  * reads it straight into a Float32Array, never through arrays of JS numbers, never holding the file twice.
  *
  * The message structure (tags, lengths, small fields) is read through a 64 KB window of positional
- * reads on a file descriptor; a blob's packed `data` is read by `readSync` directly into the buffer of
- * its Float32Array, so peak memory is about the size of the weights. Everything that is not a blob
+ * reads on a file descriptor; a blob's packed `data` is read directly into the buffer of its
+ * Float32Array (by the async reader after the walk, several reads at once; see FileSource.flush), so
+ * peak memory is about the size of the weights. Everything that is not a blob
  * (the layer's name, type, parameters, and the net's own fields) is validated in place, copied out as
  * raw bytes and decoded by protobufjs into our plain `Message` form.
  *
@@ -33,7 +34,7 @@
  *
  * test/unit/caffemodel-fuzz.test.ts checks all of this against protobufjs on mutated real files.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { CaffeModelError, PortafilterError } from '../../shared/errors.js';
 import type { Message } from './message.js';
@@ -105,6 +106,11 @@ export interface ByteSource {
   ensure(pos: number, len: number): void;
   /** Copies bytes [pos, pos + dst.length) into dst. */
   copy(pos: number, dst: Uint8Array): void;
+  /**
+   * Copies bytes [pos, pos + dst.length) into dst now, or queues the copy for `flush` when the source
+   * defers big copies; nothing may read dst before then. The range is already checked to be in the file.
+   */
+  copyEventually(pos: number, dst: Uint8Array): void;
   close(): void;
 }
 
@@ -118,10 +124,20 @@ export class BytesSource implements ByteSource {
   copy(pos: number, dst: Uint8Array): void {
     dst.set(this.buf.subarray(pos, pos + dst.length));
   }
+  copyEventually(pos: number, dst: Uint8Array): void {
+    this.copy(pos, dst);
+  }
   close(): void {}
 }
 
 const WINDOW = 1 << 16;
+/** Copies this big or bigger are worth queuing for parallel reads; smaller ones are read at once. */
+const DEFERRED_MIN = 1 << 20;
+const READ_PIECE = 8 << 20;
+const READS_IN_FLIGHT = 4;
+
+const readAt = (fd: number, dst: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
+  new Promise((resolve, reject) => read(fd, dst, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 
 export class FileSource implements ByteSource {
   buf = new Uint8Array(WINDOW);
@@ -176,6 +192,71 @@ export class FileSource implements ByteSource {
       if (n === 0) {
         throw new CaffeModelError(`the file ended at byte ${pos + done} while reading it (was it changed meanwhile?)`, { file: this.file, offset: pos + done }, { kind: 'io', path: '' });
       }
+      done += n;
+    }
+  }
+
+  /** Copies queued by copyEventually once `deferCopies` is on: the blobs' data, read by `flush`. */
+  private queued: { pos: number; dst: Uint8Array }[] | undefined;
+
+  /** From now on, copyEventually queues copies of DEFERRED_MIN bytes or more for `flush`. */
+  deferCopies(): void {
+    this.queued ??= [];
+  }
+
+  /** Bytes queued so far (progress counts them as read only once `flush` has read them). */
+  queuedBytes = 0;
+
+  copyEventually(pos: number, dst: Uint8Array): void {
+    if (this.queued && dst.length >= DEFERRED_MIN) {
+      this.queued.push({ pos, dst });
+      this.queuedBytes += dst.length;
+    } else this.copy(pos, dst);
+  }
+
+  /**
+   * Reads every queued copy, in pieces of READ_PIECE bytes, READS_IN_FLIGHT at a time on libuv's thread
+   * pool: the kernel's copy into fresh pages then runs on every core, where one readSync runs on one
+   * (0.19 s against 0.32 s for VGG16's 553 MB here). Reports the bytes read so far of all queued.
+   */
+  async flush(onBytes?: (done: number, total: number) => void, signal?: AbortSignal): Promise<void> {
+    const queued = this.queued ?? [];
+    this.queued = [];
+    const pieces: { pos: number; dst: Uint8Array }[] = [];
+    for (const { pos, dst } of queued)
+      for (let k = 0; k < dst.length; k += READ_PIECE) pieces.push({ pos: pos + k, dst: dst.subarray(k, Math.min(k + READ_PIECE, dst.length)) });
+    const total = pieces.reduce((n, p) => n + p.dst.length, 0);
+    let done = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < pieces.length) {
+        signal?.throwIfAborted();
+        const piece = pieces[next++];
+        await this.readFully(piece.pos, piece.dst);
+        done += piece.dst.length;
+        onBytes?.(done, total);
+      }
+    };
+    // Every read settles before this returns or throws: the caller closes the descriptor next.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(READS_IN_FLIGHT, pieces.length) }, worker));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    signal?.throwIfAborted();
+  }
+
+  private async readFully(pos: number, dst: Uint8Array): Promise<void> {
+    for (let done = 0; done < dst.length; ) {
+      if (this.fd === undefined) throw new Error(`${this.file} is closed`);
+      let n: number;
+      try {
+        n = await readAt(this.fd, dst, done, dst.length - done, pos + done);
+      } catch (err) {
+        const e = new CaffeModelError(`cannot read: ${(err as Error).message}`, { file: this.file, offset: pos + done }, { kind: 'io', path: '' });
+        e.cause = err;
+        throw e;
+      }
+      if (n === 0)
+        throw new CaffeModelError(`the file ended at byte ${pos + done} while reading it (was it changed meanwhile?)`, { file: this.file, offset: pos + done }, { kind: 'io', path: '' });
       done += n;
     }
   }
@@ -607,7 +688,8 @@ function* walkBlob(w: Walker, start: number, end: number, fill: BlobFill | null)
             break;
           }
           const bytes = new Uint8Array(fill.out.buffer, fill.out.byteOffset + fill.at * 4, n * 4);
-          for (let k = 0; k < bytes.length; k += CHUNK) {
+          if (LITTLE_ENDIAN) src.copyEventually(valuePos, bytes);
+          else for (let k = 0; k < bytes.length; k += CHUNK) {
             const part = bytes.subarray(k, Math.min(k + CHUNK, bytes.length));
             src.copy(valuePos + k, part);
             if (!LITTLE_ENDIAN) swapBytes(part, 4);
@@ -899,13 +981,17 @@ export async function readCaffeModel(path: string, options: ReadOptions = {}): P
   signal?.throwIfAborted();
   const src = FileSource.open(path);
   try {
+    // The walk checks the structure and queues the blobs' data; flush then reads it in parallel.
+    src.deferCopies();
     const gen = modelReader(new Walker(src, path));
     for (let r = gen.next(); ; r = gen.next()) {
       if (r.done) {
+        const unqueued = src.size - src.queuedBytes;
+        await src.flush((done) => onProgress?.(unqueued + done, src.size), signal);
         onProgress?.(src.size, src.size);
         return r.value;
       }
-      onProgress?.(r.value, src.size);
+      onProgress?.(r.value - src.queuedBytes, src.size);
       await new Promise<void>((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
     }
