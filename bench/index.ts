@@ -9,6 +9,7 @@
  * Adding a benchmark: write bench/<name>.ts exporting a `Benchmark` and list it in BENCHMARKS below.
  * Its metrics become the keys of its JSON object; its rows are what the table shows.
  */
+import { cliStartup, parseVgg16Cli } from './cli.js';
 import { parseVgg16 } from './parse-vgg16.js';
 import { referenceExecutor } from './reference-executor.js';
 import { vggCnnS } from './vgg-cnn-s.js';
@@ -34,7 +35,7 @@ export interface Benchmark {
   run(log: Log, options: BenchOptions): Promise<BenchResult>;
 }
 
-const BENCHMARKS: Benchmark[] = [parseVgg16, referenceExecutor, vggCnnS];
+const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

@@ -8,7 +8,7 @@
  * os.tmpdir()/portafilter-bench/ and reused while its size matches.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,7 +48,34 @@ function vgg16(): SyntheticNet {
   return { name: 'VGG_ILSVRC_16_layers (synthetic)', format: 'V2', layers };
 }
 
-export function ensureModel(log: Log): { path: string; bytes: number; params: number } {
+/** The deploy prototxt of the same net (VGG_ILSVRC_16_layers_deploy.prototxt's layers, V2 text), for `inspect`. */
+export function vgg16Prototxt(): string {
+  const lines = ['name: "VGG_ILSVRC_16_layers (synthetic)"', 'input: "data"', 'input_shape { dim: 1 dim: 3 dim: 224 dim: 224 }'];
+  let blob = 'data';
+  const layer = (name: string, type: string, top: string, extra = ''): void => {
+    lines.push(`layer { name: "${name}" type: "${type}" bottom: "${blob}" top: "${top}"${extra ? ` ${extra}` : ''} }`);
+    blob = top;
+  };
+  [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]].forEach((block, b) => {
+    block.forEach((n, i) => {
+      const name = `conv${b + 1}_${i + 1}`;
+      layer(name, 'Convolution', name, `convolution_param { num_output: ${n} pad: 1 kernel_size: 3 }`);
+      layer(`relu${b + 1}_${i + 1}`, 'ReLU', name);
+    });
+    layer(`pool${b + 1}`, 'Pooling', `pool${b + 1}`, 'pooling_param { pool: MAX kernel_size: 2 stride: 2 }');
+  });
+  for (const [i, n] of [[6, 4096], [7, 4096], [8, 1000]]) {
+    layer(`fc${i}`, 'InnerProduct', `fc${i}`, `inner_product_param { num_output: ${n} }`);
+    if (i < 8) {
+      layer(`relu${i}`, 'ReLU', `fc${i}`);
+      layer(`drop${i}`, 'Dropout', `fc${i}`, 'dropout_param { dropout_ratio: 0.5 }');
+    }
+  }
+  layer('prob', 'Softmax', 'prob');
+  return lines.join('\n') + '\n';
+}
+
+export function ensureModel(log: Log): { path: string; prototxt: string; bytes: number; params: number } {
   const net = vgg16();
   const dir = join(tmpdir(), 'portafilter-bench');
   mkdirSync(dir, { recursive: true });
@@ -61,13 +88,15 @@ export function ensureModel(log: Log): { path: string; bytes: number; params: nu
       if (l.blobs.length > 0) log(`  wrote ${l.name} (${(written / 2 ** 20).toFixed(0)} MiB so far)`);
     });
   }
-  return { path, bytes, params };
+  const prototxt = join(dir, 'vgg16-synthetic-deploy.prototxt');
+  writeFileSync(prototxt, vgg16Prototxt());
+  return { path, prototxt, bytes, params };
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Child processes
 
-interface ChildResult {
+export interface ChildResult {
   seconds: number;
   peak_rss_mb: number;
   params: number;
@@ -75,7 +104,8 @@ interface ChildResult {
 
 const here = fileURLToPath(import.meta.url);
 
-function child(mode: 'ours' | 'protobufjs' | 'baseline', file: string): ChildResult {
+/** One reading of `file` in a fresh process: 'ours' is the reader alone (readCaffeModel), timed inside that process. */
+export function child(mode: 'ours' | 'protobufjs' | 'baseline', file: string): ChildResult {
   const flags = mode === 'protobufjs' ? ['--max-old-space-size=16384'] : [];
   const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', here, '--child', mode, file], {
     encoding: 'utf8',

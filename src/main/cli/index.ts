@@ -1,13 +1,21 @@
-/** `portafilter` — the command line. Each command is a thin layer over the same code the GUI uses. */
-import { Command, Option } from 'commander';
+/**
+ * `portafilter` — the command line. Each command is a thin layer over the same code the GUI uses.
+ * A command's module is imported only when that command runs: `--help` and `inspect` never load
+ * TF.js, onnxruntime, h5wasm, esbuild or sharp.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { PortafilterError } from '../../shared/errors.js';
-import { convert, convertSummary } from './convert.js';
-import { diff, diffTable } from './diff.js';
-import { inspect } from './inspect.js';
-import { run } from './run.js';
-import { serveCommand } from './serve.js';
+import type { convert } from './convert.js';
+import type { diff } from './diff.js';
+import type { run } from './run.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
+  return port;
+}
 
 export function program(): Command {
   const cli = new Command('portafilter')
@@ -22,10 +30,11 @@ export function program(): Command {
     .option('--json', 'print one JSON object instead of the table')
     .addOption(new Option('--input-shape <name=N,C,H,W>', 'feed a shape other than the declared one (repeatable)').argParser(collect))
     .action(async (prototxt: string, caffemodel: string | undefined, opts: { json?: boolean; inputShape?: string[] }) => {
+      const { inspect } = await import('./inspect.js');
       process.stdout.write((await inspect(prototxt, caffemodel, opts)) + '\n');
     });
 
-  const inputOptions = (cmd: Command): Command =>
+  const inputOptions = (cmd: Command, engine: { default: string; help: string }): Command =>
     cmd
       .addOption(new Option('--input <file>', 'image (JPEG, PNG, …) or X.npy in Caffe layout N,C,H,W; NAME=FILE for a net with several inputs (repeatable)').argParser(collect))
       .option('--mean <file>', 'mean to subtract: .binaryproto or .npy (full C,H,W image at the input size, else its per-channel mean)')
@@ -33,8 +42,8 @@ export function program(): Command {
       .option('--scale <s>', 'multiply the input last (Transformer input_scale, e.g. 0.017)')
       .option('--raw-scale <r>', 'multiply the [0,1] image first (Transformer raw_scale; default 255)')
       .option('--rgb', 'keep RGB channel order (default: swap to BGR, as most Caffe models expect)')
-      .option('--engine <engine>', 'auto, tfjs (best TF.js backend), tfjs-node-gpu, tfjs-node, onnxruntime, wasm, cpu or reference', 'auto')
-      .option('--ordering <ordering>', 'channels_last (TensorFlow) or channels_first (Theano)', 'channels_last')
+      .option('--engine <engine>', `auto, tfjs (the Keras model on the best TF.js backend), tfjs-node-gpu, tfjs-node, onnxruntime, wasm, cpu or reference; ${engine.help}`, engine.default)
+      .option('--ordering <ordering>', 'the converted model\'s ordering: channels_last (TensorFlow, the default) or channels_first (Theano)')
       .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
       .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
       .option('--json', 'print one JSON object');
@@ -45,11 +54,13 @@ export function program(): Command {
       .description('run the converted model on an input: top-k predictions, and every layer\'s output with --dump')
       .argument('<prototxt>', 'network definition')
       .argument('<caffemodel>', 'trained weights'),
+    { default: 'auto', help: 'auto takes the fastest that computes the model asked for (--ordering, --flip-kernels) and says which' },
   )
     .option('--top <k>', 'how many classes to show per output', '5')
     .option('--labels <file>', 'class names, one per line (synset_words.txt works)')
     .option('--dump <dir>', "write DIR/<layer>.npy for every layer (Caffe layout; further tops DIR/<layer>__1.npy …)")
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof run>[2]) => {
+      const { run } = await import('./run.js');
       const { text, json } = await run(prototxt, caffemodel, { ...opts, input: opts.input ?? [] });
       process.stdout.write((opts.json ? JSON.stringify(json) : text) + '\n');
     });
@@ -60,10 +71,12 @@ export function program(): Command {
       .description('compare the converted model with the Caffe-semantics reference or with real Caffe\'s blob dumps, layer by layer')
       .argument('<prototxt>', 'network definition')
       .argument('<caffemodel>', 'trained weights'),
+    { default: 'tfjs', help: 'the default proves the converted Keras model, the artefact the exports carry' },
   )
     .option('--against <dir|reference>', 'a folder of .npy dumps (named by layer, or by blob as pycaffe\'s net.blobs), or reference', 'reference')
     .option('--naming <auto|layers|blobs>', 'how dump files are named', 'auto')
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof diff>[2]) => {
+      const { diff, diffTable } = await import('./diff.js');
       const report = await diff(prototxt, caffemodel, { ...opts, input: opts.input ?? [] });
       process.stdout.write((opts.json ? JSON.stringify(report) : diffTable(report)) + '\n');
       const compared = report.rows.some((r) => r.status !== 'missing');
@@ -77,17 +90,28 @@ export function program(): Command {
     .argument('<caffemodel>', 'trained weights (.caffemodel or a .npy weights folder)')
     .requiredOption('--format <format>', 'keras | h5 | tfjs | onnx | npy')
     .requiredOption('--out <path>', 'the file (.keras, .h5, .onnx) or folder (tfjs, npy) to write')
-    .option('--ordering <ordering>', 'channels_last (TensorFlow) or channels_first (Theano)', 'channels_last')
+    .option('--ordering <ordering>', 'channels_last (TensorFlow, the default) or channels_first (Theano)')
     .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
     .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy')
     .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
     .option('--json', 'print one JSON object')
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof convert>[2]) => {
+      const { convert, convertSummary } = await import('./convert.js');
       const result = await convert(prototxt, caffemodel, opts, (line) => process.stderr.write(line + '\n'));
       process.stdout.write((opts.json ? JSON.stringify(result) : convertSummary(result)) + '\n');
     });
 
-  cli.addCommand(serveCommand());
+  cli
+    .command('serve')
+    .description('open the workbench in a browser: a local web host on 127.0.0.1 with a per-run token')
+    .argument('[prototxt]', 'network definition to open (default: the bundled LeNet demo)')
+    .argument('[caffemodel]', 'trained weights for it')
+    .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 0)
+    .option('--open', 'open the page in the default browser')
+    .action(async (prototxt: string | undefined, caffemodel: string | undefined, opts: { port: number; open?: boolean }) => {
+      const { serve } = await import('./serve.js');
+      await serve(prototxt, caffemodel, { port: opts.port, open: opts.open === true });
+    });
 
   return cli;
 }

@@ -1,11 +1,10 @@
 /**
- * `portafilter serve [--port N] [--open] [prototxt] [caffemodel]`: the workbench in a browser, for
+ * `portafilter serve [--port N] [--open] [prototxt] [caffemodel]` (its options are in index.ts): the workbench in a browser, for
  * machines without Electron and for headless use. Builds the renderer when needed, starts the local
  * web host on 127.0.0.1 and prints the page URL, which carries this run's token.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
 import { launchTargetFromArgs, writeLaunchQuery } from '../../shared/launch.js';
 import { startServer, type RunningServer } from '../server/index.js';
 import { ensureRendererBuilt } from '../server/renderer-build.js';
@@ -21,12 +20,6 @@ export interface ServeOptions {
   out?: NodeJS.WritableStream;
   /** Told the URL once the host listens (tests read it here rather than from `out`). */
   onListening?: (server: RunningServer, pageUrl: string) => void;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
-  return port;
 }
 
 /** The platform's "open this URL" command; failure to open is not fatal (the URL is printed). */
@@ -68,17 +61,4 @@ export async function serve(prototxt: string | undefined, caffemodel: string | u
     await server.close();
     service.dispose();
   }
-}
-
-/** The `serve` command, for the CLI program to add: `program.addCommand(serveCommand())`. */
-export function serveCommand(): Command {
-  return new Command('serve')
-    .description('open the workbench in a browser: a local web host on 127.0.0.1 with a per-run token')
-    .argument('[prototxt]', 'network definition to open (default: the bundled LeNet demo)')
-    .argument('[caffemodel]', 'trained weights for it')
-    .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 0)
-    .option('--open', 'open the page in the default browser')
-    .action(async (prototxt: string | undefined, caffemodel: string | undefined, opts: { port: number; open?: boolean }) => {
-      await serve(prototxt, caffemodel, { port: opts.port, open: opts.open === true });
-    });
 }

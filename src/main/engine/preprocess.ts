@@ -6,7 +6,6 @@
  * Arithmetic is done in float64 and rounded to float32 once at the end, so power-of-two recipes
  * (LeNet's x/256, MTCNN's (x-127.5)/128) reproduce exactly.
  */
-import sharp from 'sharp';
 import { PortafilterError } from '../../shared/errors.js';
 import { readMean } from '../caffe/mean.js';
 import { npyToFloat32, readNpy } from '../caffe/npy.js';
@@ -44,6 +43,8 @@ const GRAY = [0.2125, 0.7154, 0.0721];
 export async function loadImage(path: string): Promise<Image> {
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
+    // sharp (libvips) is loaded on the first image: runs on .npy inputs never pay for it.
+    const { default: sharp } = await import('sharp');
     raw = await sharp(path, { ignoreIcc: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new PortafilterError(`cannot read the image: ${(e as Error).message}`, { file: path });

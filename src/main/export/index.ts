@@ -1,12 +1,10 @@
-/** Exporting a converted model: one file per format in this folder; this picks the writer. */
+/**
+ * Exporting a converted model: one file per format in this folder; this picks the writer. Each writer
+ * is imported when its format is asked for, so h5wasm, esbuild and TF.js load only for the formats that need them.
+ */
 import { PortafilterError } from '../../shared/errors.js';
 import { buildKerasModel } from '../keras/build.js';
 import type { CaffeNet } from '../net/model.js';
-import { writeH5 } from './h5.js';
-import { writeKeras } from './keras.js';
-import { writeNpyWeights } from './npy.js';
-import { writeOnnx } from './onnx-file.js';
-import { writeTfjs } from './tfjs.js';
 import type { ExportContext, ExportFormat, ExportOptions, ExportResult } from './types.js';
 
 export type { ExportFormat, ExportOptions, ExportResult } from './types.js';
@@ -38,14 +36,14 @@ export async function exportModel(model: CaffeNet, options: ExportOptions & { me
   }
   switch (options.format) {
     case 'keras':
-      return writeKeras(ctx);
+      return (await import('./keras.js')).writeKeras(ctx);
     case 'h5':
-      return writeH5(ctx);
+      return (await import('./h5.js')).writeH5(ctx);
     case 'tfjs':
-      return writeTfjs(ctx);
+      return (await import('./tfjs.js')).writeTfjs(ctx);
     case 'onnx':
-      return writeOnnx(ctx);
+      return (await import('./onnx-file.js')).writeOnnx(ctx);
     case 'npy':
-      return writeNpyWeights(ctx, options.mean);
+      return (await import('./npy.js')).writeNpyWeights(ctx, options.mean);
   }
 }

@@ -21,7 +21,7 @@
  *   (legacy/saving/saving_utils.py `model_from_config`) translates.
  */
 import { KerasConversionError } from '../../shared/errors.js';
-import { isCustomLayer } from '../keras/custom/index.js';
+import { isCustomLayer } from '../keras/custom/names.js';
 import type { KerasLayerSpec, KerasModelSpec, KerasTensorRef, KerasWeight } from '../keras/spec.js';
 
 /** The Keras 3 release whose config dialect config.json follows (written to metadata.json). */

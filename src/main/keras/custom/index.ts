@@ -9,6 +9,7 @@ import { CaffeNeuron } from './caffe-neuron.js';
 import { CaffePooling } from './caffe-pooling.js';
 import { CaffeScale } from './caffe-scale.js';
 import { CaffeSlice } from './caffe-slice.js';
+import type { CustomLayerName } from './names.js';
 
 export { CaffeArgMax, CaffeLRN, CaffeNeuron, CaffePooling, CaffeScale, CaffeSlice };
 
@@ -20,8 +21,6 @@ export const CUSTOM_LAYERS = {
   CaffePooling,
   CaffeScale,
   CaffeSlice,
-} as const;
+} as const satisfies Record<CustomLayerName, unknown>;
 
-export type CustomLayerName = keyof typeof CUSTOM_LAYERS;
-
-export const isCustomLayer = (className: string): className is CustomLayerName => Object.hasOwn(CUSTOM_LAYERS, className);
+export { CUSTOM_LAYER_NAMES, isCustomLayer, type CustomLayerName } from './names.js';
