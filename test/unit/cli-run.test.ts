@@ -64,6 +64,76 @@ describe('portafilter run', () => {
   });
 });
 
+interface RanJson {
+  engine: string;
+  engineDetail: string;
+  form: string;
+  ordering: string | null;
+  flipKernels: boolean;
+  ran: string;
+  skipped: { name: string; reason: string }[];
+}
+type DiffJson = RanJson & { rows: { layer: string; status: string; kerasShape?: number[] }[] };
+type RunJson = RanJson & { outputs: { blob: string; top: { index: number; score: number }[][] }[] };
+
+describe('what portafilter run runs', () => {
+  const digit7 = ['--input', fixture('models/lenet_mnist/digit_7.npy')];
+
+  it('runs the ordering asked for on whichever engine auto takes, and names engine, backend and ordering', () => {
+    for (const ordering of ['channels_last', 'channels_first']) {
+      const { code, stdout } = cli('run', ...lenet, ...digit7, '--ordering', ordering, '--json');
+      expect(code, ordering).toBe(0);
+      const out = JSON.parse(stdout) as RunJson;
+      expect(out.ordering).toBe(ordering);
+      expect(['keras', 'onnx']).toContain(out.form);
+      expect(out.ran).toContain(`in ${ordering}`);
+      expect(out.ran).toContain(out.engineDetail);
+      expect(out.outputs[0].top[0][0].index).toBe(7);
+      const text = cli('run', ...lenet, ...digit7, '--ordering', ordering);
+      expect(text.stdout).toMatch(new RegExp(`^engine: ${out.engine} — the (Keras|ONNX form of the) model in ${ordering}`));
+    }
+  });
+
+  it('runs --flip-kernels on the Keras model, passing over onnxruntime and saying why', () => {
+    const { code, stdout } = cli('run', ...lenet, ...digit7, '--ordering', 'channels_first', '--flip-kernels', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as RunJson;
+    expect([out.form, out.ordering, out.flipKernels]).toEqual(['keras', 'channels_first', true]);
+    expect(out.engine).toMatch(/^(tfjs-node-gpu|tfjs-node|wasm|cpu)$/);
+    expect(out.skipped.find((s) => s.name === 'onnxruntime')?.reason).toMatch(/ONNX form .* no flipped kernels/);
+    expect(out.outputs[0].top[0][0].index).toBe(7);
+    expect(out.outputs[0].top[0][0].score).toBeCloseTo(0.999978, 5);
+  });
+
+  it('refuses what the engine asked for cannot compute, with the reason', () => {
+    const onnx = cli('run', ...lenet, ...digit7, '--engine', 'onnxruntime', '--ordering', 'channels_first', '--flip-kernels');
+    expect(onnx.code).toBe(1);
+    expect(onnx.stderr).toMatch(/^portafilter: error: the onnxruntime engine cannot run this: it runs the ONNX form of the model/);
+    const reference = cli('run', ...lenet, ...digit7, '--engine', 'reference', '--ordering', 'channels_first');
+    expect(reference.code).toBe(1);
+    expect(reference.stderr).toMatch(/the reference engine cannot run this: it computes Caffe's formulas in Caffe's own layout/);
+    const flipLast = cli('run', ...lenet, ...digit7, '--flip-kernels');
+    expect(flipLast.code).toBe(1);
+    expect(flipLast.stderr).toMatch(/--flip-kernels is only for the channels_first/);
+  });
+
+  it('runs the reference in Caffe\'s layout and says that it has no ordering', () => {
+    const { code, stdout } = cli('run', ...lenet, ...digit7, '--engine', 'reference', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as RunJson;
+    expect([out.engine, out.form, out.ordering]).toEqual(['reference', 'reference', null]);
+    expect(out.ran).toMatch(/^the Caffe-semantics reference in Caffe's layout N,C,H,W/);
+  });
+
+  it('runs an explicit onnxruntime in the asked ordering: NHWC at the graph\'s edges for channels_last', () => {
+    const { code, stdout } = cli('run', ...lenet, ...digit7, '--engine', 'onnxruntime', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as RunJson;
+    expect([out.engine, out.form, out.ordering]).toEqual(['onnxruntime', 'onnx', 'channels_last']);
+    expect(out.ran).toMatch(/^the ONNX form of the model in channels_last \(NHWC inputs and outputs\) on onnxruntime-node /);
+  });
+});
+
 describe('portafilter diff', () => {
   it('exits 0 when every layer matches the real dumps', () => {
     const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_3.npy'), '--against', fixture('models/lenet_mnist/expected/digit_3'));
@@ -90,8 +160,41 @@ describe('portafilter diff', () => {
   it('compares against the Caffe-semantics reference by default, in channels_first too', () => {
     const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_0.npy'), '--engine', 'cpu', '--ordering', 'channels_first');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/channels_first against reference/);
+    expect(stdout).toMatch(/^engine: cpu — the Keras model in channels_first on tfjs cpu \(plain JavaScript\)\nagainst: the Caffe-semantics reference\n/);
     expect(stdout).toContain('all 9 compared outputs within tolerance');
+  });
+
+  it('runs the converted Keras model on TF.js by default, in the ordering asked for, and says so', () => {
+    for (const ordering of ['channels_last', 'channels_first']) {
+      const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.npy'), '--ordering', ordering, '--json');
+      expect(code, ordering).toBe(0);
+      const report = JSON.parse(stdout) as DiffJson;
+      expect(report.form).toBe('keras');
+      expect(report.engine).toMatch(/^(tfjs-node-gpu|tfjs-node|wasm|cpu)$/);
+      expect(report.ordering).toBe(ordering);
+      expect(report.ran).toBe(`the Keras model in ${ordering} on ${report.engineDetail}`);
+      // The Keras tensors are in the asked ordering: conv1's 20 channels last or first.
+      const conv1 = report.rows.find((r) => r.layer === 'conv1')!;
+      expect(conv1.kerasShape).toEqual(ordering === 'channels_last' ? [1, 24, 24, 20] : [1, 20, 24, 24]);
+      expect(report.rows.every((r) => r.status === 'ok')).toBe(true);
+    }
+  });
+
+  it('proves the flipped-kernel model too: the flip, then the true convolution a Theano backend does, gives Caffe\'s numbers', () => {
+    const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.npy'), '--ordering', 'channels_first', '--flip-kernels', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as DiffJson;
+    expect([report.form, report.ordering, report.flipKernels]).toEqual(['keras', 'channels_first', true]);
+    expect(report.rows.filter((r) => r.status === 'ok')).toHaveLength(9);
+  });
+
+  it('refuses to compare the reference with itself, and the flip outside channels_first', () => {
+    const self = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.npy'), '--engine', 'reference');
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/comparing the reference with itself proves nothing/);
+    const flip = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.npy'), '--flip-kernels');
+    expect(flip.code).toBe(1);
+    expect(flip.stderr).toMatch(/--flip-kernels is only for the channels_first \(Theano\) ordering/);
   });
 
   it('exits 1 when nothing could be compared', () => {

@@ -1,6 +1,6 @@
 /** `portafilter convert`: export the converted model for Keras, TF.js, ONNX or as .npy weights. */
 import { exportModel, parseExportFormat, type ExportResult } from '../export/index.js';
-import { parseOrdering } from '../engine/index.js';
+import { DEFAULT_ORDERING, parseOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { parseInputShapes } from './inspect.js';
 
@@ -21,7 +21,7 @@ export async function convert(prototxt: string, caffemodel: string, flags: Conve
   return exportModel(model, {
     format,
     out: flags.out,
-    ordering: parseOrdering(flags.ordering),
+    ordering: parseOrdering(flags.ordering) ?? DEFAULT_ORDERING,
     flipKernels: flags.flipKernels,
     mean: flags.mean,
     onProgress: (stage) => {

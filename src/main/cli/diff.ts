@@ -1,10 +1,12 @@
 /** `portafilter diff`: the converted model against the Caffe-semantics reference or real Caffe's dumps, layer by layer. */
 import { PortafilterError } from '../../shared/errors.js';
-import { diffRuns, dims, expectedFromDumps, expectedFromRun, type DiffReport } from '../engine/diff.js';
-import { createEngine, parseEngineChoice, parseOrdering } from '../engine/index.js';
+import { compareModel } from '../engine/compare.js';
+import { dims, type DiffReport } from '../engine/diff.js';
+import { parseEngineChoice, parseOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
 import { parseInputShapes } from './inspect.js';
+import { engineLines } from './engine-report.js';
 
 export interface DiffFlags extends InputFlags {
   against?: string;
@@ -21,24 +23,13 @@ export async function diff(prototxt: string, caffemodel: string, flags: DiffFlag
   if (naming !== 'auto' && naming !== 'layers' && naming !== 'blobs') throw new PortafilterError(`--naming expects auto, layers or blobs, got '${naming}'`);
   const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
   const { model, inputs } = await prepareInputs(loaded, flags);
-  const engine = await createEngine(model, { engine: parseEngineChoice(flags.engine), ordering: parseOrdering(flags.ordering), flipKernels: flags.flipKernels });
-  try {
-    const candidate = await engine.run(inputs, { capture: true });
-    const against = flags.against ?? 'reference';
-    if (against === 'reference') {
-      const reference = await createEngine(model, { engine: 'reference' });
-      try {
-        const expected = await reference.run(inputs, { capture: true });
-        return { ...diffRuns(candidate, expectedFromRun(expected), model, 'reference'), unmatched: [] };
-      } finally {
-        reference.dispose();
-      }
-    }
-    const dumps = expectedFromDumps(against, model, naming);
-    return { ...diffRuns(candidate, dumps.expected, model, against), naming: dumps.naming, unmatched: dumps.unmatched };
-  } finally {
-    engine.dispose();
-  }
+  return compareModel(model, inputs, {
+    against: flags.against ?? 'reference',
+    naming,
+    engine: parseEngineChoice(flags.engine ?? 'tfjs'),
+    ordering: parseOrdering(flags.ordering),
+    flipKernels: flags.flipKernels,
+  });
 }
 
 const num = (v: number | undefined): string => (v === undefined ? '' : Number.isNaN(v) ? 'NaN' : v === 0 ? '0' : v.toExponential(2));
@@ -59,7 +50,8 @@ export function diffTable(report: DiffReport): string {
   const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
   const compared = report.rows.filter((r) => r.status !== 'missing').length;
   const out = [
-    `${report.engine}${report.ordering ? `, ${report.ordering}` : ''} against ${report.against}${report.naming ? ` (dumps named by ${report.naming === 'layers' ? 'layer' : 'blob'})` : ''}`,
+    ...engineLines(report, report.skipped ?? []),
+    `against: ${report.against === 'reference' ? 'the Caffe-semantics reference' : report.against}${report.naming ? ` (dumps named by ${report.naming === 'layers' ? 'layer' : 'blob'})` : ''}`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

@@ -6,6 +6,7 @@ import { createEngine, parseEngineChoice, parseOrdering } from '../engine/index.
 import type { Blob } from '../layers/types.js';
 import { loadCaffeNet } from '../net/model.js';
 import { dims } from '../engine/diff.js';
+import { engineLines, whatRan } from './engine-report.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
 import { parseInputShapes } from './inspect.js';
 
@@ -80,16 +81,14 @@ export async function run(prototxt: string, caffemodel: string, flags: RunFlags)
           throw new PortafilterError(`has ${labels.length} labels but output '${o.blob}' has ${o.value.data.length / o.value.shape[0]} classes`, { file: flags.labels });
     }
     const json = {
-      engine: result.engine,
-      engineDetail: result.engineDetail,
-      ordering: result.ordering,
+      ...whatRan(result, engine.skipped),
       inputs: Object.entries(inputs).map(([name, b]) => ({ name, shape: b.shape })),
       outputs,
       milliseconds: Math.round(result.milliseconds * 100) / 100,
       ...(flags.dump ? { dump: { dir: flags.dump, files: dumped.length } } : {}),
     };
     const lines = [
-      `engine: ${result.engine} — ${result.engineDetail}${result.ordering ? `, ${result.ordering}` : ''} (${result.milliseconds.toFixed(1)} ms)`,
+      ...engineLines(result, engine.skipped, ` (${result.milliseconds.toFixed(1)} ms)`),
       `input: ${Object.entries(inputs).map(([name, b]) => `${name} ${dims(b.shape)}`).join(', ')}`,
     ];
     for (const o of outputs) {

@@ -12,7 +12,9 @@ import { npyToFloat32, readNpy } from '../caffe/npy.js';
 import { layerDef } from '../layers/index.js';
 import type { Blob } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
-import type { RunResult } from './types.js';
+import type { Ordering } from '../keras/spec.js';
+import { describeRun } from './describe.js';
+import type { EngineName, ModelForm, RunResult } from './types.js';
 
 export type DiffStatus = 'ok' | 'diverged' | 'shape' | 'missing';
 
@@ -40,8 +42,15 @@ export interface DiffRow {
 }
 
 export interface DiffReport {
-  engine: string;
-  ordering?: string;
+  /** What was compared, as describeRun (engine/index.ts) words it. */
+  ran: string;
+  engine: EngineName;
+  engineDetail: string;
+  form: ModelForm;
+  ordering?: Ordering;
+  flipKernels?: boolean;
+  /** Engines the choice passed over, and why. */
+  skipped?: { name: EngineName; reason: string }[];
   /** 'reference', or the dump folder. */
   against: string;
   /** How dump files were matched: by layer name, or by blob name (pycaffe's net.blobs). */
@@ -199,8 +208,12 @@ export function diffRuns(candidate: RunResult, expected: Expected, model: CaffeN
     if (cause) rows[first].cause = cause;
   }
   return {
-    engine: `${candidate.engine} (${candidate.engineDetail})`,
+    ran: describeRun(candidate),
+    engine: candidate.engine,
+    engineDetail: candidate.engineDetail,
+    form: candidate.form,
     ordering: candidate.ordering,
+    flipKernels: candidate.flipKernels,
     against,
     rows,
     first: first >= 0 ? first : undefined,

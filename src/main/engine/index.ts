@@ -1,7 +1,12 @@
 /**
- * Choosing and creating the engine that runs a model: the converted Keras model on the best
- * TensorFlow.js backend here, onnxruntime, or the Caffe-semantics reference. The choice is always
- * reported (RunResult.engine / engineDetail); `auto` takes the first of ENGINE_PREFERENCE that loads.
+ * Choosing and creating the engine that runs a model: the converted Keras model on a TensorFlow.js
+ * backend, its ONNX form on onnxruntime, or the Caffe-semantics reference. What the caller asked for
+ * (an engine, an ordering, the kernel flip) is done or refused with the reason, never replaced: `auto`
+ * passes over an engine only for a stated reason, and the result names what actually ran
+ * (RunResult.engine / engineDetail / form / ordering; describe.ts words it).
+ *
+ * TF.js is imported only when a TF.js engine is probed or made, so the reference and onnxruntime run
+ * without loading it.
  */
 import { PortafilterError } from '../../shared/errors.js';
 import { buildKerasModel } from '../keras/build.js';
@@ -9,32 +14,38 @@ import type { Ordering } from '../keras/spec.js';
 import type { CaffeNet } from '../net/model.js';
 import { createOnnxEngine, loadOrt } from './onnx-engine.js';
 import { createReferenceEngine } from './reference.js';
-import { useTfjsBackend, type TfjsBackendName } from './tfjs-backends.js';
-import { createTfjsEngine } from './tfjs-engine.js';
-import { ENGINE_PREFERENCE, type Engine, type EngineName } from './types.js';
+import type { TfjsBackendName } from './tfjs-backends.js';
+import { DEFAULT_ORDERING, ENGINE_PREFERENCE, type Engine, type EngineName } from './types.js';
 
-/** `tfjs` = the best TF.js backend; `auto` = the best engine. */
+export { describeRun } from './describe.js';
+export { DEFAULT_ORDERING } from './types.js';
+
+/** `tfjs` = the Keras model on the best TF.js backend; `auto` = the best engine that computes what was asked. */
 export type EngineChoice = 'auto' | 'tfjs' | EngineName;
 
-const CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', ...ENGINE_PREFERENCE, 'reference'];
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs', ...ENGINE_PREFERENCE, 'reference'];
 const TFJS: readonly TfjsBackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+const isTfjs = (name: EngineName): name is TfjsBackendName => (TFJS as readonly string[]).includes(name);
 
 export function parseEngineChoice(value: string | undefined): EngineChoice {
   const v = (value ?? 'auto') as EngineChoice;
-  if (!CHOICES.includes(v)) throw new PortafilterError(`--engine expects one of ${CHOICES.join(', ')}, got '${value}'`);
+  if (!ENGINE_CHOICES.includes(v)) throw new PortafilterError(`--engine expects one of ${ENGINE_CHOICES.join(', ')}, got '${value}'`);
   return v;
 }
 
-export function parseOrdering(value: string | undefined): Ordering {
-  const v = value ?? 'channels_last';
-  if (v !== 'channels_last' && v !== 'channels_first')
+/** The ordering flag as given; undefined when it was not (callers then use DEFAULT_ORDERING). */
+export function parseOrdering(value: string | undefined): Ordering | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'channels_last' && value !== 'channels_first')
     throw new PortafilterError(`--ordering expects channels_last (TensorFlow) or channels_first (Theano), got '${value}'`);
-  return v;
+  return value;
 }
 
 export interface EngineOptions {
   engine?: EngineChoice;
+  /** The converted model's ordering as the caller asked for it; absent means DEFAULT_ORDERING (and "not asked"). */
   ordering?: Ordering;
+  /** Kernels flipped 180° for true-convolution backends; channels_first only. */
   flipKernels?: boolean;
 }
 
@@ -44,10 +55,19 @@ export interface SkippedEngine {
   reason: string;
 }
 
+/** Why `name` cannot compute what `options` ask for, or undefined when it can. */
+function unfit(name: EngineName, options: EngineOptions): string | undefined {
+  if (name === 'onnxruntime' && options.flipKernels)
+    return 'it runs the ONNX form of the model, and ONNX convolution correlates as Caffe does: there are no flipped kernels to run (the flip is a Keras weight layout for true-convolution backends)';
+  if (name === 'reference' && (options.ordering !== undefined || options.flipKernels))
+    return `it computes Caffe's formulas in Caffe's own layout (N,C,H,W); ${options.flipKernels ? '--flip-kernels' : '--ordering'} is a property of the converted model, which the reference does not run`;
+  return undefined;
+}
+
 async function available(name: EngineName): Promise<string | undefined> {
   try {
     if (name === 'onnxruntime') await loadOrt();
-    else if (name !== 'reference') await useTfjsBackend(name);
+    else if (isTfjs(name)) await (await import('./tfjs-backends.js')).useTfjsBackend(name);
     return undefined;
   } catch (e) {
     return (e as Error).message;
@@ -55,26 +75,26 @@ async function available(name: EngineName): Promise<string | undefined> {
 }
 
 async function make(model: CaffeNet, name: EngineName, options: EngineOptions): Promise<Engine> {
-  const ordering = options.ordering ?? 'channels_last';
+  const ordering = options.ordering ?? DEFAULT_ORDERING;
   if (name === 'reference') return createReferenceEngine(model);
-  if (name === 'onnxruntime') {
-    if (options.flipKernels) throw new PortafilterError('the kernel flip is for Keras models on true-convolution backends; onnxruntime runs the ONNX form');
-    // The boundary layout changes no value (results come back in Caffe's layout); NCHW spares the transposes.
-    return createOnnxEngine(model, { ordering: 'channels_first' });
-  }
-  const spec = buildKerasModel(model, { ordering, flipKernels: options.flipKernels });
+  // The graph takes and gives tensors in the asked ordering, as the ONNX export of that ordering does.
+  if (name === 'onnxruntime') return createOnnxEngine(model, { ordering });
+  const spec = buildKerasModel(model, { ordering, flipKernels: options.flipKernels === true });
+  const { createTfjsEngine } = await import('./tfjs-engine.js');
   return createTfjsEngine(model, spec, name);
 }
 
-/** The engine to run `model` on, with the engines `auto` passed over and why. */
+/** The engine to run `model` on, with the engines `auto` (or `tfjs`) passed over and why. */
 export async function createEngine(model: CaffeNet, options: EngineOptions = {}): Promise<Engine & { skipped: SkippedEngine[] }> {
+  if (options.flipKernels && (options.ordering ?? DEFAULT_ORDERING) !== 'channels_first')
+    throw new PortafilterError('--flip-kernels is only for the channels_first (Theano) ordering: give --ordering channels_first with it');
   const choice = options.engine ?? 'auto';
   const candidates: readonly EngineName[] = choice === 'auto' ? ENGINE_PREFERENCE : choice === 'tfjs' ? TFJS : [choice];
   const skipped: SkippedEngine[] = [];
   for (const name of candidates) {
-    const reason = await available(name);
+    const reason = unfit(name, options) ?? (await available(name));
     if (reason === undefined) return Object.assign(await make(model, name, options), { skipped });
-    if (candidates.length === 1) throw new PortafilterError(`the ${name} engine is not available here: ${reason}`);
+    if (candidates.length === 1) throw new PortafilterError(`the ${name} engine cannot run this: ${reason}`);
     skipped.push({ name, reason });
   }
   throw new PortafilterError(`no engine runs here: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);

@@ -51,7 +51,7 @@ export function createOnnxEngine(model: CaffeNet, options: OnnxEngineOptions = {
   const ordering = options.ordering ?? 'channels_first';
   const threads = options.threads ?? availableParallelism();
   const optimization = options.optimization ?? 'all';
-  const detail = `onnxruntime-node ${onnxRuntimeVersion()} CPU, ${threads} thread${threads === 1 ? '' : 's'}, ${ordering === 'channels_last' ? 'NHWC boundary' : 'NCHW'}`;
+  const detail = `onnxruntime-node ${onnxRuntimeVersion()} (CPU, ${threads} thread${threads === 1 ? '' : 's'})`;
   const sessions = new Map<boolean, Promise<Prepared>>();
   let disposed = false;
 
@@ -144,7 +144,7 @@ export function createOnnxEngine(model: CaffeNet, options: OnnxEngineOptions = {
           entry.tops.push({ blob: v.blob, value: caffeValue(v) });
         }
       }
-      return { engine: 'onnxruntime', engineDetail: detail, ordering, layers, outputs, milliseconds: performance.now() - t0 };
+      return { engine: 'onnxruntime', engineDetail: detail, form: 'onnx', ordering, layers, outputs, milliseconds: performance.now() - t0 };
     },
     dispose(): void {
       disposed = true;

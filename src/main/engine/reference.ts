@@ -85,7 +85,7 @@ export function createReferenceEngine(model: CaffeNet): Engine {
   const inputTensors = new Map<string, number>();
   for (const { layer, role } of steps) if (role === 'data') layer.outputs.forEach((id, i) => inputTensors.set(layer.tops[i], id));
 
-  const detail = 'Caffe-semantics reference (plain JavaScript in Caffe layout, float64 sums)';
+  const detail = 'plain JavaScript, float64 sums';
 
   return {
     name: 'reference',
@@ -170,7 +170,7 @@ export function createReferenceEngine(model: CaffeNet): Engine {
         const value = values.get(id);
         return value ? [{ blob: graph.tensors[id].blob, value }] : [];
       });
-      return { engine: 'reference', engineDetail: detail, layers, outputs, milliseconds: performance.now() - started };
+      return { engine: 'reference', engineDetail: detail, form: 'reference', layers, outputs, milliseconds: performance.now() - started };
     },
     dispose(): void {},
   };

@@ -85,8 +85,11 @@ export async function useTfjsBackend(name: TfjsBackendName): Promise<TfjsBackend
     loaded.set(name, backend);
     return backend;
   } catch (e) {
-    failed.set(name, message(e));
-    throw new EngineError(`the ${name} backend is not available: ${message(e)}`);
+    // An optional package that is simply absent says so plainly, not with the importing chunk's path.
+    const absent = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && message(e).includes(`'@tensorflow/${name}'`);
+    const why = absent ? `not installed (the optional package @tensorflow/${name})` : message(e);
+    failed.set(name, why);
+    throw new EngineError(`the ${name} backend is not available: ${why}`);
   }
 }
 

@@ -395,7 +395,9 @@ export async function createTfjsEngine(model: CaffeNet, spec: KerasModelSpec, ba
     return {
       engine: chosen.name,
       engineDetail: chosen.detail,
+      form: 'keras',
       ordering: spec.ordering,
+      flipKernels: spec.flipKernels,
       layers,
       outputs,
       milliseconds: performance.now() - start,

@@ -8,7 +8,10 @@ import type { Blob } from '../layers/types.js';
 
 export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'onnxruntime' | 'wasm' | 'cpu' | 'reference';
 
-/** Auto picks the first of these that loads here. */
+/** The ordering a converted model has when none is asked for. */
+export const DEFAULT_ORDERING: Ordering = 'channels_last';
+
+/** Auto picks the first of these that loads here (and computes what was asked: engine/index.ts). */
 export const ENGINE_PREFERENCE: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'onnxruntime', 'wasm', 'cpu'];
 
 export interface TopOutput {
@@ -28,11 +31,18 @@ export interface LayerOutput {
   tops: TopOutput[];
 }
 
+/** Which form of the model ran: the converted Keras model, its ONNX form, or the Caffe-semantics reference. */
+export type ModelForm = 'keras' | 'onnx' | 'reference';
+
 export interface RunResult {
   engine: EngineName;
   /** Human-readable: backend and its settings, e.g. "tfjs wasm (SIMD, 1 thread)". */
   engineDetail: string;
+  form: ModelForm;
+  /** The ordering the model ran in (absent for the reference, which runs Caffe's layout). */
   ordering?: Ordering;
+  /** The Keras model's kernels were flipped 180° (and run as a true-convolution backend runs them). */
+  flipKernels?: boolean;
   /** Every Caffe layer that ran, in execution order (when capturing), else only the net outputs' producers. */
   layers: LayerOutput[];
   /** The net outputs (Caffe blob names) and their values. */

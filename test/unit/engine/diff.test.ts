@@ -22,6 +22,8 @@ function perfectRun(model: CaffeNet, dir: string, input: Blob): RunResult {
   return {
     engine: 'cpu',
     engineDetail: 'fixture values',
+    form: 'keras',
+    ordering: 'channels_last',
     layers: model.graph.layers.map((l) => ({
       layer: l.name,
       type: l.type,

@@ -1,10 +1,10 @@
 /**
  * Models that are not in the fixtures, checked against an independent Caffe implementation run here:
- * OpenCV's dnn module (Debian's python3-opencv; `.ci/run` installs it). Weights are seeded random,
+ * OpenCV's dnn module (Debian's python3-opencv; `npm test` installs it, test/system-deps.js). Weights are seeded random,
  * written with the test writer (test/helpers/caffemodel-writer.ts); OpenCV reads the same files.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ import { writeSyntheticCaffeModel, type SyntheticBlob } from '../../helpers/caff
 import { withinTolerance } from '../../helpers/compare.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { mulberry32 } from '../../helpers/prng.js';
+import { PYTHON } from '../../system-deps.js';
 
-const PYTHON = '/usr/bin/python3';
 const script = new URL('../../helpers/opencv_forward.py', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'portafilter-opencv-'));
 const cache = join(tmpdir(), 'portafilter-test-models-random-v1');
@@ -27,7 +27,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeAll(() => {
   const probe = spawnSync(PYTHON, ['-c', 'import cv2, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0)
-    throw new Error(`these tests need OpenCV's Python bindings: apt-get install -y python3-opencv (${(probe.stderr || probe.error?.message || '').trim()})`);
+    throw new Error(`these tests need OpenCV's Python bindings: apt-get install -y python3-opencv, or run npm test, which installs it (${(probe.stderr || probe.error?.message || '').trim()})`);
 });
 
 /** Seeded uniform weights scaled by fan-in (He), BatchNorm variances positive and its scale factor 1. */
@@ -97,10 +97,15 @@ function opencvForward(prototxt: string, caffemodel: string, model: CaffeNet, in
   const layers = [...new Set(last.values())];
   const asked = layers.map((l) => rewritten.renames.get(l) ?? l);
   execFileSync(PYTHON, [script, prototxt, caffemodel, inputFile, input.name, dir, ...asked], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  return new Map(layers.map((name, i) => {
+  // The same values as pycaffe's net.blobs would hold them: one <blob>.npy per blob, its last writer's value.
+  const blobs = join(dir, 'blobs');
+  mkdirSync(blobs, { recursive: true });
+  for (const [blob, layer] of last) copyFileSync(join(dir, `${layers.indexOf(layer)}.npy`), join(blobs, `${encodeURIComponent(blob)}.npy`));
+  const values = new Map(layers.map((name, i) => {
     const npy = readNpy(join(dir, `${i}.npy`));
     return [name, { shape: npy.shape, data: npyToFloat32(npy) }];
   }));
+  return { values, inputFile, blobs };
 }
 
 const models: { name: string; prototxt: string; format: 'V1' | 'V2'; input: [number, number, number, number] }[] = [
@@ -120,10 +125,10 @@ describe('models outside the fixtures agree with OpenCV dnn (an independent Caff
       const model = await loadCaffeNet({ prototxt: m.prototxt, caffemodel, inputShapes: { data: m.input } });
       const random = mulberry32(7);
       const data = Float32Array.from({ length: m.input.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1);
-      const expected = opencvForward(m.prototxt, caffemodel, model, { name: 'data', shape: m.input }, data, join(work, m.name));
+      const { values: expected } = opencvForward(m.prototxt, caffemodel, model, { name: 'data', shape: m.input }, data, join(work, m.name));
       const finals = new Set(model.graph.outputs.map((t) => model.graph.layers[model.graph.tensors[t].producer].name));
       for (const engineName of ENGINES) {
-        const engine = await createEngine(model, { engine: engineName, ordering: 'channels_last' });
+        const engine = await createEngine(model, engineName === 'reference' ? { engine: engineName } : { engine: engineName, ordering: 'channels_last' });
         try {
           const run = await engine.run({ data: { shape: m.input, data } }, { capture: true });
           const ours = new Map(run.layers.map((l) => [l.layer, l.tops[0].value]));
@@ -142,6 +147,51 @@ describe('models outside the fixtures agree with OpenCV dnn (an independent Caff
         }
       }
     }, 300_000);
+  }
+});
+
+const bin = new URL('../../../bin/portafilter.js', import.meta.url).pathname;
+
+interface DiffJson {
+  engine: string;
+  form: string;
+  ordering: string;
+  ran: string;
+  ok: boolean;
+  naming: string;
+  unmatched: string[];
+  rows: { layer: string; status: string; maxAbs?: number; kerasShape?: number[]; caffeShape: number[] }[];
+}
+
+describe('portafilter diff proves the converted Keras model against OpenCV dnn, in both orderings, on models outside the fixtures', () => {
+  for (const m of models) {
+    it(`${m.name}: channels_last and channels_first, every blob of pycaffe's net.blobs`, async () => {
+      const caffemodel = await randomModel(m.name, m.prototxt, m.format);
+      const model = await loadCaffeNet({ prototxt: m.prototxt, caffemodel, inputShapes: { data: m.input } });
+      const random = mulberry32(11);
+      const data = Float32Array.from({ length: m.input.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1);
+      const { inputFile, blobs } = opencvForward(m.prototxt, caffemodel, model, { name: 'data', shape: m.input }, data, join(work, `${m.name}-cli`));
+      for (const ordering of ['channels_last', 'channels_first']) {
+        const r = spawnSync(process.execPath, [bin, 'diff', m.prototxt, caffemodel, '--input', inputFile, '--against', blobs, '--naming', 'blobs', '--ordering', ordering, '--json'], {
+          encoding: 'utf8',
+          timeout: 280_000,
+          maxBuffer: 1 << 26,
+        });
+        expect(r.stderr, ordering).toBe('');
+        const report = JSON.parse(r.stdout) as DiffJson;
+        expect({ form: report.form, ordering: report.ordering, naming: report.naming, unmatched: report.unmatched }).toEqual({ form: 'keras', ordering, naming: 'blobs', unmatched: [] });
+        expect(report.engine).toMatch(/^(tfjs-node-gpu|tfjs-node|wasm|cpu)$/);
+        expect(report.ran).toMatch(new RegExp(`^the Keras model in ${ordering} on tfjs`));
+        const compared = report.rows.filter((row) => row.status !== 'missing');
+        expect(compared.length).toBeGreaterThan(5);
+        expect(compared.filter((row) => row.status !== 'ok').map((row) => `${row.layer}: ${row.status} (max abs ${row.maxAbs})`)).toEqual([]);
+        expect([report.ok, r.status]).toEqual([true, 0]);
+        // The Keras side really ran in that ordering: a 4-D tensor has its channels last or first.
+        const conv = compared.find((row) => row.caffeShape.length === 4 && row.kerasShape)!;
+        const [n, c, h, w] = conv.caffeShape;
+        expect(conv.kerasShape).toEqual(ordering === 'channels_last' ? [n, h, w, c] : [n, c, h, w]);
+      }
+    }, 600_000);
   }
 });
 
