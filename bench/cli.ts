@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
-import type { Benchmark, Log } from './index.js';
+import type { Benchmark, Log } from './types.js';
 import { child, ensureModel } from './parse-vgg16.js';
 
 const BIN = fileURLToPath(new URL('../bin/portafilter.js', import.meta.url));

@@ -6,34 +6,14 @@
  *   npm run bench -- parse_vgg16       only the named benchmarks
  *   npm run bench -- --quick           skip the slow comparisons (e.g. the ~20 s protobufjs decode)
  *
- * Adding a benchmark: write bench/<name>.ts exporting a `Benchmark` and list it in BENCHMARKS below.
+ * Adding a benchmark: write bench/<name>.ts exporting a `Benchmark` (bench/types.ts) and list it in BENCHMARKS below.
  * Its metrics become the keys of its JSON object; its rows are what the table shows.
  */
 import { cliStartup, parseVgg16Cli } from './cli.js';
 import { parseVgg16 } from './parse-vgg16.js';
 import { referenceExecutor } from './reference-executor.js';
+import type { BenchOptions, Benchmark, Log } from './types.js';
 import { vggCnnS } from './vgg-cnn-s.js';
-
-export type Log = (message: string) => void;
-
-export interface BenchOptions {
-  /** skip slow reference measurements */
-  skipSlow: boolean;
-}
-
-export interface BenchResult {
-  /** machine-readable figures (seconds, MiB, ratios), or a label such as the engine measured */
-  metrics: Record<string, number | string>;
-  /** [label, value] lines for the table */
-  rows: Array<[string, string]>;
-}
-
-export interface Benchmark {
-  /** the JSON key, snake_case */
-  name: string;
-  title: string;
-  run(log: Log, options: BenchOptions): Promise<BenchResult>;
-}
 
 const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS];
 

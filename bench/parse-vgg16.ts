@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Benchmark, Log } from './index.js';
+import type { Benchmark, Log } from './types.js';
 import { Bytes, syntheticModelSize, writeSyntheticCaffeModel, type SyntheticLayer, type SyntheticNet } from '../test/helpers/caffemodel-writer.js';
 
 /** VGG16 (Simonyan & Zisserman, configuration D) as in VGG_ILSVRC_16_layers_deploy.prototxt, V2. */

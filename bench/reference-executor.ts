@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Benchmark } from './index.js';
+import type { Benchmark } from './types.js';
 import { npyToFloat32, readNpy } from '../src/main/caffe/npy.js';
 import { createReferenceEngine } from '../src/main/engine/reference.js';
 import { loadCaffeNet, type CaffeNet } from '../src/main/net/model.js';

@@ -14,7 +14,7 @@
  */
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Benchmark, Log } from './index.js';
+import type { Benchmark, Log } from './types.js';
 import type { Engine } from '../src/main/engine/types.js';
 import { createOnnxEngine } from '../src/main/engine/onnx-engine.js';
 import type { Blob } from '../src/main/layers/types.js';
