@@ -14,9 +14,10 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 let passed = 0;
 let failed = 0;
 
+// PORTAFILTER_SYSTEM_DEPS=check: never install, only say what is missing.
 let missing = missingRequirements();
 if (missing.length > 0) {
-  const attempt = installMissing(missing);
+  const attempt = process.env.PORTAFILTER_SYSTEM_DEPS === 'check' ? { missing, output: '' } : installMissing(missing);
   missing = attempt.missing;
   if (missing.length > 0) {
     if (attempt.output) process.stderr.write(`${attempt.output}\n`);

@@ -103,6 +103,21 @@ function pythonImports(): { stdlib: Set<string>; imports: PythonImport[]; local:
   return { stdlib, imports, local };
 }
 
+describe('npm test on a machine without them', () => {
+  it('stops at once with one line that names the missing package and the command that installs it', () => {
+    const r = spawnSync(process.execPath, [join(testDir, 'run-all.js')], {
+      encoding: 'utf8',
+      env: { ...process.env, CHROMIUM_PATH: '/nonexistent/chromium', PORTAFILTER_SYSTEM_DEPS: 'check' },
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(''); // nothing else ran: no type check, no test
+    expect(r.stderr).toBe(
+      'npm test: the tests need Debian packages that are not installed: chromium (/nonexistent/chromium); install them with: sudo apt-get install -y chromium\n',
+    );
+  });
+});
+
 describe('the Debian programs and Python modules the tests call (test/system-deps.js)', () => {
   const programs = new Set(REQUIREMENTS.filter((r) => r.kind === 'program').map((r) => r.name));
   const modules = new Set(REQUIREMENTS.filter((r) => r.kind === 'python').map((r) => r.name));
