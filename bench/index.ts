@@ -10,12 +10,13 @@
  * Its metrics become the keys of its JSON object; its rows are what the table shows.
  */
 import { cliStartup, parseVgg16Cli } from './cli.js';
+import { manyLayers } from './many-layers.js';
 import { parseVgg16 } from './parse-vgg16.js';
 import { referenceExecutor } from './reference-executor.js';
 import type { BenchOptions, Benchmark, Log } from './types.js';
 import { vggCnnS } from './vgg-cnn-s.js';
 
-const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS];
+const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, manyLayers];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

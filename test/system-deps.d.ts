@@ -11,6 +11,8 @@ export const PYTHON: string;
 export const CHROMIUM: string;
 export const DPKG_QUERY: string;
 export const APT_CACHE: string;
+export const MOUNT: string;
+export const UMOUNT: string;
 export const REQUIREMENTS: readonly Requirement[];
 export function missingRequirements(): Requirement[];
 export function missingLine(missing: readonly Requirement[]): string;

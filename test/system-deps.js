@@ -18,6 +18,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Debian's package tools, which the requirements test asks which package holds a file. */
 export const DPKG_QUERY = '/usr/bin/dpkg-query';
 export const APT_CACHE = '/usr/bin/apt-cache';
+/** For the export tests' read-only and full file systems (small tmpfs mounts; the tests run as root). */
+export const MOUNT = '/bin/mount';
+export const UMOUNT = '/bin/umount';
 
 /**
  * kind 'program': an executable the tests start (by absolute path); kind 'python': a module the tests'
@@ -28,6 +31,9 @@ export const REQUIREMENTS = [
   { kind: 'program', name: CHROMIUM, package: 'chromium', why: 'the end-to-end tests drive the real workbench in it' },
   { kind: 'program', name: DPKG_QUERY, package: 'dpkg', why: 'tells which package holds a file (the test of this list)' },
   { kind: 'program', name: APT_CACHE, package: 'apt', why: "reads a package's dependencies (the test of this list)" },
+  { kind: 'program', name: MOUNT, package: 'mount', why: 'mounts the read-only and the full file systems the export tests write to' },
+  { kind: 'program', name: UMOUNT, package: 'mount', why: 'unmounts them' },
+  { kind: 'program', name: '/usr/bin/mkfifo', package: 'coreutils', why: 'makes the named pipes the readers must refuse without blocking (Node cannot)' },
   { kind: 'python', name: 'numpy', package: 'python3-numpy', why: 'arrays for every Python helper' },
   { kind: 'python', name: 'cv2', package: 'python3-opencv', why: "OpenCV's dnn module: the independent Caffe implementation models outside the fixtures are compared with" },
   { kind: 'python', name: 'h5py', package: 'python3-h5py', why: 'reads the .keras and .h5 exports back as Keras does' },

@@ -382,10 +382,13 @@ describe('big blobs, read after the walk by several reads at once', () => {
 describe('progress and cancel', () => {
   const file = fixture('models', 'lenet_mnist', 'weights.caffemodel');
 
-  it('reports progress in bytes, never going back, ending at the file size', async () => {
+  it('reports progress in bytes, never going back, from 0 to the file size', async () => {
+    // Between the start and the end, reports come as the walk yields (every few ms) and as the queued
+    // blob data is read: LeNet is read too fast for a count per layer (test/unit/scaling.test.ts has one).
     const seen: number[] = [];
     await readCaffeModel(file, { onProgress: (done, total) => (expect(total).toBe(1725006), seen.push(done)) });
-    expect(seen.length).toBeGreaterThanOrEqual(9);
+    expect(seen[0]).toBe(0);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(seen.every((v, i) => i === 0 || v >= seen[i - 1])).toBe(true);
     expect(seen.at(-1)).toBe(1725006);
   });

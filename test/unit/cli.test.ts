@@ -84,7 +84,7 @@ describe('portafilter inspect', () => {
   it('says so when the prototxt and the caffemodel are swapped, or a file is missing', () => {
     const swapped = run('inspect', fixture('models/lenet_mnist/weights.caffemodel'), fixture('models/lenet_mnist/deploy.prototxt'));
     expect(swapped.code).toBe(1);
-    expect(swapped.stderr).toMatch(/weights\.caffemodel: is not a text prototxt.*swap/);
+    expect(swapped.stderr).toMatch(/weights\.caffemodel:2:1: is not a text prototxt: the byte at offset 1 is the control character U\+0005.*swap/);
     const missing = run('inspect', join(dir, 'nope.prototxt'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(join(dir, 'nope.prototxt'));

@@ -2,16 +2,11 @@
  * Opening a file the user named as an input (prototxt, caffemodel, mean, .npy, image, labels): a
  * regular file only, checked with fstat on the open descriptor before a byte is read. The open never
  * waits: O_NONBLOCK makes a FIFO open return at once (a plain open would block the thread until a
- * writer appears), and then fstat says what it is. Files of /proc and /sys look regular but are not
- * data (their size is 0, their content made up on each read), so they are refused by file system.
+ * writer appears), and then fstat says what it is. Files of /proc, /sys and the like look regular but
+ * are not data (their size is 0, their content made up on each read), so they are refused by file system.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statfsSync } from 'node:fs';
-
-/** statfs magic numbers of the pseudo file systems (linux/magic.h). */
-const PSEUDO_FILE_SYSTEMS = new Map([
-  [0x9fa0, '/proc'],
-  [0x62656572, '/sys'],
-]);
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { pseudoFileSystem } from '../system-errors.js';
 
 /** What is at a path that is not a regular file, in the user's words. */
 function kindOf(stat: ReturnType<typeof fstatSync>): string {
@@ -42,16 +37,8 @@ export function openInputFile(path: string, fail: (reason: string, cause?: unkno
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw fail(`is ${kindOf(stat)}, not a file to read`);
-    if (process.platform === 'linux') {
-      let type: number | undefined;
-      try {
-        type = statfsSync(path).type;
-      } catch {
-        type = undefined; // gone meanwhile: the reads will say so
-      }
-      const pseudo = type === undefined ? undefined : PSEUDO_FILE_SYSTEMS.get(type);
-      if (pseudo) throw fail(`is a file of ${pseudo}, whose content the kernel makes up as it is read, not a file to read a model from`);
-    }
+    const pseudo = pseudoFileSystem(path);
+    if (pseudo) throw fail(`is a file of ${pseudo}, whose content the kernel makes up as it is read, not a file to read`);
     return { fd, size: stat.size };
   } catch (err) {
     closeSync(fd);

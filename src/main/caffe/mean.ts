@@ -3,9 +3,10 @@
  * NumPy .npy (as python/caffe/imagenet/ilsvrc_2012_mean.npy). The format is recognised by content.
  * Accepted shapes: (C,H,W), (1,C,H,W), and per-channel means (C,) or (C,1,1).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { MeanFileError, PortafilterError } from '../../shared/errors.js';
 import { readBinaryProto } from './binaryproto.js';
+import { openInputFile } from './input-file.js';
 import { isNpy, npyToFloat32, readNpy } from './npy.js';
 
 export interface MeanImage {
@@ -50,16 +51,14 @@ function channelMeans(shape: [number, number, number], data: Float32Array): numb
   return out;
 }
 
+/** Whether the file starts like a .npy; it must be a regular file (see openInputFile), else a MeanFileError says what it is. */
 function startsWithNpyMagic(path: string): boolean {
   const head = new Uint8Array(6);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const e = new MeanFileError(`cannot read: ${(err as Error).message}`, { file: path });
-    e.cause = err;
-    throw e;
-  }
+  const { fd } = openInputFile(path, (reason, cause) => {
+    const e = new MeanFileError(reason, { file: path });
+    if (cause !== undefined) e.cause = cause;
+    return e;
+  });
   try {
     readSync(fd, head, 0, 6, 0);
   } catch (err) {

@@ -22,9 +22,21 @@ const PATTERN = /^(W|b|blob(\d+))_(.+)\.npy$/;
 
 export const isNpyWeightFolder = (path: string): boolean => existsSync(path) && statSync(path).isDirectory();
 
+/**
+ * Reads the folder's weights. Each W_/b_/blob<k>_ file is read by readNpy, which opens regular files only
+ * (a FIFO or a device named W_conv1.npy is refused at once with an NpyError naming it).
+ */
 export function readNpyWeights(dir: string): CaffeModelFile {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (err) {
+    const e = new CaffeModelError(`cannot read the folder of .npy weights: ${(err as Error).message}`, { file: dir }, { kind: 'io', path: '' });
+    e.cause = err;
+    throw e;
+  }
   const byLayer = new Map<string, Map<number, string>>();
-  for (const f of readdirSync(dir)) {
+  for (const f of entries) {
     const m = PATTERN.exec(f);
     if (!m) continue;
     const index = m[1] === 'W' ? 0 : m[1] === 'b' ? 1 : Number(m[2]);

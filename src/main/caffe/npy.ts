@@ -8,9 +8,10 @@
  * of either byte order are supported (bool, int/uint 8-64, float 16/32/64); structured, complex and
  * object dtypes are refused. Writing is float32, C order, atomic (a temp file renamed over the target).
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { NpyError } from '../../shared/errors.js';
+import { openInputFile } from './input-file.js';
 
 export type NpyData =
   | Float32Array
@@ -194,19 +195,16 @@ function finish(h: Header, data: NpyData): NpyArray {
   return { shape: h.shape, data, dtype: h.dtype, fortranOrder: h.fortranOrder, version: h.version };
 }
 
-/** Reads a .npy file; the data is read straight into the returned typed array. */
+/** Reads a .npy file (a regular file only: see openInputFile); the data is read straight into the returned typed array. */
 export function readNpy(path: string): NpyArray {
   const fail = (reason: string, offset?: number): never => {
     throw new NpyError(reason, { file: path, offset });
   };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const e = new NpyError(`cannot read: ${(err as Error).message}`, { file: path });
-    e.cause = err;
-    throw e;
-  }
+  const { fd, size } = openInputFile(path, (reason, cause) => {
+    const e = new NpyError(reason, { file: path });
+    if (cause !== undefined) e.cause = cause;
+    return e;
+  });
   try {
     const read = (pos: number, dst: Uint8Array): void => {
       for (let done = 0; done < dst.length; ) {
@@ -215,9 +213,6 @@ export function readNpy(path: string): NpyArray {
         done += n;
       }
     };
-    const st = fstatSync(fd);
-    if (!st.isFile()) fail('cannot read: not a regular file');
-    const size = st.size;
     const more = (n: number) => {
       const b = new Uint8Array(Math.min(n, size));
       read(0, b);

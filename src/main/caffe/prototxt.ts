@@ -10,6 +10,7 @@
  */
 import protobuf from 'protobufjs';
 import { CaffeParseError } from '../../shared/errors.js';
+import { sniffFormat } from './caffemodel.js';
 import { setFieldSource, setSource, type Message, type Scalar } from './message.js';
 import { messageType } from './schema.js';
 
@@ -17,6 +18,85 @@ export interface UnknownParam {
   name: string;
   line: number;
   column: number;
+}
+
+/**
+ * The text of a prototxt file's bytes, refusing binary data. Binary is a NUL byte or a control
+ * character other than tab, LF, VT, FF and CR (also DEL): no text encoding produces those bytes, so
+ * they mark a caffemodel, an image, a UTF-16 file. The error names the first bad byte (its offset, and
+ * line:column as the parser counts them): that control byte, or an earlier byte that is not UTF-8.
+ * Without control bytes, bytes that are not UTF-8 are text in another encoding (comments in GBK or
+ * Latin-1 are common, and Caffe reads them): they are decoded as U+FFFD, and `notes` says where.
+ */
+export function prototxtText(bytes: Uint8Array, file: string): { text: string; notes: string[] } {
+  const n = bytes.length;
+  const bom = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let line = 1;
+  let column = 1; // of the character at byte i, in UTF-16 code units, as the parser counts
+  let notUtf8: { offset: number; line: number; column: number } | undefined;
+  for (let i = bom; i < n; ) {
+    const b = bytes[i];
+    if (b >= 0x20 && b < 0x7f) {
+      i++;
+      column++;
+      continue;
+    }
+    if (b === 10) {
+      i++;
+      line++;
+      column = 1;
+      continue;
+    }
+    if (b < 0x80) {
+      if (b === 9 || b === 11 || b === 12 || b === 13) {
+        i++;
+        column++;
+        continue;
+      }
+      const first = notUtf8 ?? { offset: i, line, column };
+      const what = b === 0 ? 'a NUL byte' : `the control character U+${b.toString(16).toUpperCase().padStart(4, '0')}`;
+      const at =
+        first.offset === i
+          ? `the byte at offset ${i} is ${what}`
+          : `the byte at offset ${first.offset} (0x${hex(bytes[first.offset])}) is not UTF-8, and the one at offset ${i} is ${what}`;
+      const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+      const format = sniffFormat(bytes.subarray(0, 16)) ?? (utf16 ? 'UTF-16 text; save it as UTF-8' : undefined);
+      throw new CaffeParseError(
+        `is not a text prototxt: ${at}; it holds binary data (${format ? `it looks like ${format}` : 'did you swap the prototxt and the caffemodel?'})`,
+        { file, line: first.line, column: first.column, offset: first.offset },
+      );
+    }
+    const len = utf8Length(bytes, i);
+    if (len === 0) {
+      // Only the first one is reported, and every column before it is exact; later ones need not be.
+      notUtf8 ??= { offset: i, line, column };
+      i++;
+      column++;
+      continue;
+    }
+    i += len;
+    column += len === 4 ? 2 : 1;
+  }
+  const notes: string[] = [];
+  if (notUtf8)
+    notes.push(
+      `${file}:${notUtf8.line}:${notUtf8.column}: byte ${notUtf8.offset} (0x${hex(bytes[notUtf8.offset])}) is not UTF-8 (a file in another encoding?); ` +
+        'such bytes were read as U+FFFD, which only matters inside a string such as a layer name',
+    );
+  return { text: utf8Decoder.decode(bytes.subarray(bom)), notes };
+}
+
+const hex = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0');
+
+/** The length of the well-formed UTF-8 sequence at bytes[i] (a lead byte of 0xC2 or above), or 0. */
+function utf8Length(bytes: Uint8Array, i: number): number {
+  const b = bytes[i];
+  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => i + k < bytes.length && bytes[i + k] >= lo && bytes[i + k] <= hi;
+  if (b >= 0xc2 && b <= 0xdf) return cont(1) ? 2 : 0;
+  // The second byte's range excludes overlong forms and surrogates (E0, ED) and code points past U+10FFFF (F0, F4).
+  if (b >= 0xe0 && b <= 0xef) return cont(1, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf) && cont(2) ? 3 : 0;
+  if (b >= 0xf0 && b <= 0xf4) return cont(1, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
 }
 
 /** Parses `text` (the contents of `file`) as a message of caffe.proto's `typeName`. Throws CaffeParseError only. */

@@ -1,4 +1,5 @@
 import type { ModelSummary } from '../../shared/api.js';
+import { ShapeError } from '../../shared/errors.js';
 import { loadCaffeNet } from '../net/model.js';
 import { summarize } from '../service/summary.js';
 
@@ -7,15 +8,44 @@ export interface InspectOptions {
   inputShape?: string[];
 }
 
-/** `--input-shape data=1,3,224,224` (repeatable) -> { data: [1,3,224,224] } */
+const INT_MAX = 2147483647;
+
+/**
+ * `--input-shape data=1,3,224,224` (repeatable; `x` separates too) -> { data: [1,3,224,224] }. Each
+ * dimension is a decimal integer, and the shape must fit a Caffe blob: Blob::Reshape (blob.cpp) CHECKs
+ * every dimension >= 0 and shape[i] <= INT_MAX / count, so the count stays within INT_MAX.
+ */
 export function parseInputShapes(specs: string[] = []): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
+  const out = new Map<string, number[]>();
   for (const spec of specs) {
-    const m = /^([^=]+)=(\d+(?:[,x]\d+)*)$/.exec(spec.trim());
-    if (!m) throw new Error(`--input-shape expects NAME=N,C,H,W (e.g. data=1,3,224,224), got '${spec}'`);
-    out[m[1]] = m[2].split(/[,x]/).map(Number);
+    const fail = (reason: string): never => {
+      throw new ShapeError(`'${spec}': ${reason}`, { field: '--input-shape' });
+    };
+    const eq = spec.indexOf('=');
+    if (eq < 0) fail('expected NAME=N,C,H,W (e.g. data=1,3,224,224)');
+    const name = spec.slice(0, eq).trim();
+    if (name === '') fail('the input name before the = is empty (expected NAME=N,C,H,W)');
+    if (out.has(name)) fail(`input '${name}' is given a shape twice`);
+    let count = 1;
+    const dims = spec
+      .slice(eq + 1)
+      .split(/[,x]/)
+      .map((raw, i) => {
+        const text = raw.trim();
+        if (text === '') fail(`dimension ${i} is empty (expected NAME=N,C,H,W)`);
+        if (/^-\d+$/.test(text)) fail(`dimension ${i} (${text}) is negative`);
+        if (!/^\d+$/.test(text)) fail(`dimension ${i} ('${text}') is not a decimal integer`);
+        const d = Number(text);
+        if (d > INT_MAX) fail(`dimension ${i} (${text}) is above INT_MAX (${INT_MAX}), more than a Caffe blob dimension holds`);
+        if (count !== 0 && d > Math.floor(INT_MAX / count))
+          fail(`the shape holds more than INT_MAX (${INT_MAX}) values, more than a Caffe blob can (Blob::Reshape: blob size exceeds INT_MAX)`);
+        count *= d;
+        return d;
+      });
+    out.set(name, dims);
   }
-  return out;
+  // fromEntries: a name such as __proto__ stays a key.
+  return Object.fromEntries(out);
 }
 
 /** The `--json` form: one object, shapes in Caffe's N,C,H,W order, types as Caffe V2 type strings. */

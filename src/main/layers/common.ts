@@ -50,16 +50,50 @@ export function forbidInPlace(ctx: ShapeContext): void {
   }
 }
 
-/** Blob::Reshape's checks: at most 32 axes, no negative dim, count within INT_MAX. */
-export function checkBlobShape(ctx: ShapeContext, shape: readonly number[], field?: string): Shape {
-  if (shape.length > 32) ctx.fail(`blob would have ${shape.length} axes; Caffe allows at most 32`, field);
+/** Caffe's INT_MAX: the most values a blob holds, and the largest value of the int a layer keeps each parameter in. */
+export const INT_MAX = 2147483647;
+
+/**
+ * What Blob::Reshape (blob.cpp) would CHECK-fail on in `shape`, in words, or undefined when Caffe
+ * allocates it: at most kMaxBlobAxes (32) axes, every dimension >= 0, and axis by axis
+ * shape[i] <= INT_MAX / count ("blob size exceeds INT_MAX").
+ */
+export function blobShapeProblem(shape: readonly number[]): string | undefined {
+  if (shape.length > 32) return `has ${shape.length} axes; Caffe allows at most 32 (kMaxBlobAxes)`;
   let n = 1;
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) ctx.fail(`blob shape ${fmt(shape)} has a negative or non-integer dimension`, field);
-    if (n !== 0 && d > Math.floor(2147483647 / n)) ctx.fail(`blob size of shape ${fmt(shape)} exceeds INT_MAX`, field);
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (!Number.isInteger(d)) return `has dimension ${i} = ${d}, not an integer`;
+    if (d < 0) return `has dimension ${i} = ${d}, negative`;
+    if (n !== 0 && d > Math.floor(INT_MAX / n)) {
+      const exact = shape.every((x) => Number.isInteger(x) && x >= 0);
+      const values = exact ? `${shape.reduce((a, b) => a * BigInt(b), 1n)} values` : 'more values';
+      return `holds ${values}, more than INT_MAX (${INT_MAX}) (Blob::Reshape: blob size exceeds INT_MAX)`;
+    }
     n *= d;
   }
+  return undefined;
+}
+
+/** Blob::Reshape's checks on a shape the parameters give (see blobShapeProblem). */
+export function checkBlobShape(ctx: ShapeContext, shape: readonly number[], field?: string): Shape {
+  const problem = blobShapeProblem(shape);
+  if (problem) ctx.fail(`blob shape ${fmt(shape)} ${problem}`, field);
   return [...shape];
+}
+
+/**
+ * A parameter as the C++ int the layer copies it into (most uint32 fields of caffe.proto: num_output,
+ * kernel_size, pad, stride, ...): above INT_MAX it would wrap to a negative number, so it is refused.
+ * `values` is the field's value or values; `field` names it in the error.
+ */
+export function checkInt(ctx: ShapeContext, values: number | readonly number[], field: string): void {
+  for (const v of typeof values === 'number' ? [values] : values) {
+    if (!(v > INT_MAX)) continue;
+    const low = v % 2 ** 32; // the bits an int keeps
+    const wrapped = low > INT_MAX ? low - 2 ** 32 : low;
+    ctx.fail(`${field.split('.').at(-1)} ${v} is above INT_MAX (${INT_MAX}): Caffe keeps it in an int, where it would be ${wrapped}`, field);
+  }
 }
 
 /** The allowed tops of a layer whose count Caffe fixes per parameter set (e.g. Pooling's mask top). */

@@ -2,7 +2,7 @@
  * BaseConvolutionLayer::LayerSetUp/Reshape (base_conv_layer.cpp), shared by Convolution and
  * Deconvolution: N-D kernel/stride/pad/dilation resolution, groups, and the weight/bias blobs.
  */
-import { asList, canonicalAxis, fmt } from './common.js';
+import { asList, canonicalAxis, checkInt, fmt, INT_MAX } from './common.js';
 import type { LayerShapes, ShapeContext } from './types.js';
 
 interface ConvParam {
@@ -42,6 +42,8 @@ export function convShapes(
   ctx: ShapeContext,
   reverse: boolean,
   outputDim: (input: number, kernel: number, stride: number, pad: number, dilation: number) => number,
+  /** The values compute_output_shape computes on the way, in C++ int: one beyond int's range is refused, not wrapped. */
+  terms: (input: number, kernel: number, stride: number, pad: number, dilation: number) => number[],
 ): LayerShapes {
   const p = ctx.param<ConvParam>(P);
   if (ctx.numTops !== ctx.bottoms.length)
@@ -54,11 +56,16 @@ export function convShapes(
   const channelAxis = canonicalAxis(ctx, bottom, p.axis, `${P}.axis`);
   const spatial = bottom.length - channelAxis - 1;
 
+  // base_conv_layer.cpp copies the uint32 fields into ints (kernel_shape_, stride_, pad_, dilation_,
+  // num_output_, group_): a value above INT_MAX would be negative there.
   const kernel = perAxis(ctx, p, 'kernel', spatial);
+  checkInt(ctx, kernel, ctx.has(P, 'kernel_h') ? `${P}.kernel_h` : `${P}.kernel_size`);
   if (kernel.some((k) => !(k > 0))) ctx.fail('filter dimensions must be nonzero', `${P}.kernel_size`);
   const stride = perAxis(ctx, p, 'stride', spatial, 1);
+  checkInt(ctx, stride, ctx.has(P, 'stride_h') ? `${P}.stride_h` : `${P}.stride`);
   if (stride.some((s) => !(s > 0))) ctx.fail('stride dimensions must be nonzero', `${P}.stride`);
   const pad = perAxis(ctx, p, 'pad', spatial, 0);
+  checkInt(ctx, pad, ctx.has(P, 'pad_h') ? `${P}.pad_h` : `${P}.pad`);
   const dil = asList(p.dilation);
   if (!(dil.length === 0 || dil.length === 1 || dil.length === spatial))
     ctx.fail(
@@ -66,16 +73,26 @@ export function convShapes(
       `${P}.dilation`,
     );
   const dilation = Array.from({ length: spatial }, (_, i) => (dil.length === 0 ? 1 : dil[dil.length === 1 ? 0 : i]));
+  checkInt(ctx, dilation, `${P}.dilation`);
 
   const channels = bottom[channelAxis];
   const numOutput = p.num_output;
+  checkInt(ctx, numOutput, `${P}.num_output`);
   if (!(numOutput > 0)) ctx.fail('num_output must be greater than 0', `${P}.num_output`);
   const group = p.group;
+  checkInt(ctx, group, `${P}.group`);
   if (!(group > 0)) ctx.fail('group must be greater than 0', `${P}.group`);
   if (channels % group !== 0) ctx.fail(`the ${channels} input channels are not a multiple of group ${group}`, `${P}.group`);
   if (numOutput % group !== 0) ctx.fail(`number of output (${numOutput}) should be multiples of group (${group})`, `${P}.group`);
 
   const out = bottom.slice(channelAxis + 1).map((input, i) => {
+    const overflow = terms(input, kernel[i], stride[i], pad[i], dilation[i]).find((t) => t > INT_MAX || t < -INT_MAX - 1);
+    if (overflow !== undefined)
+      ctx.fail(
+        `spatial axis ${channelAxis + 1 + i} of size ${input} (kernel ${kernel[i]}, stride ${stride[i]}, pad ${pad[i]}, dilation ${dilation[i]}) ` +
+          `overflows Caffe's int arithmetic of the output size (an intermediate ${overflow} is beyond INT_MAX)`,
+        `${P}.${ctx.has(P, 'pad_h') || ctx.has(P, 'pad') ? 'pad' : 'kernel_size'}`,
+      );
     const o = outputDim(input, kernel[i], stride[i], pad[i], dilation[i]);
     if (!(o > 0))
       ctx.fail(

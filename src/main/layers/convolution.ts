@@ -26,6 +26,9 @@ registerLayer({
       // overhangs the padded input by less than one stride still yields one output.
       const extent = dilation * (kernel - 1) + 1;
       return Math.trunc((input + 2 * pad - extent) / stride) + 1;
+    }, (input, kernel, stride, pad, dilation) => {
+      const extent = dilation * (kernel - 1) + 1;
+      return [dilation * (kernel - 1), extent, 2 * pad, input + 2 * pad, input + 2 * pad - extent];
     }),
   keras(ctx) {
     // im2col.cpp: cross-correlation over zero padding, as Keras' Conv2D; Caffe's symmetric pad becomes

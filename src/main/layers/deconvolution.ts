@@ -22,7 +22,15 @@ registerLayer({
   // deconv_layer.cpp: out = s(in-1) + d(k-1)+1 - 2p; reverse_dimensions() makes weights [C_in, O/g, k...].
   reference: (ctx) => convolutionReference(ctx, true),
   shapes: (ctx) =>
-    convShapes(ctx, true, (input, kernel, stride, pad, dilation) => stride * (input - 1) + dilation * (kernel - 1) + 1 - 2 * pad),
+    convShapes(
+      ctx,
+      true,
+      (input, kernel, stride, pad, dilation) => stride * (input - 1) + dilation * (kernel - 1) + 1 - 2 * pad,
+      (input, kernel, stride, pad, dilation) => {
+        const extent = dilation * (kernel - 1) + 1;
+        return [dilation * (kernel - 1), extent, stride * (input - 1), stride * (input - 1) + extent, 2 * pad];
+      },
+    ),
   keras(ctx) {
     // deconv_layer.cpp: conv's backward-data pass, i.e. Keras' Conv2DTranspose. Keras 'valid' gives
     // (in-1)·s + max(k, s); Caffe's pad p crops p at the start, and the rest at the end (Cropping2D).

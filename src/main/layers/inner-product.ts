@@ -1,5 +1,5 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { canonicalAxis, count } from './common.js';
+import { canonicalAxis, checkInt, count } from './common.js';
 import { registerLayer } from './registry.js';
 import { addChannelBias, axisIndex, blob, matMul } from './reference-kernels.js';
 import { caffeOrder, identityPerm } from '../keras/layout.js';
@@ -49,6 +49,10 @@ registerLayer({
     // inner_product_layer.cpp: K = count(axis..end) flattens C·H·W in memory order; weights are
     // [N, K], or [K, N] with transpose.
     const n = p.num_output;
+    // inner_product_layer.cpp keeps num_output in an int, and LayerSetUp fills the [N, K] weights,
+    // whose fillers CHECK a non-empty blob (filler.hpp: CHECK(blob->count())).
+    checkInt(ctx, n, 'inner_product_param.num_output');
+    if (!(n > 0)) ctx.fail('num_output must be greater than 0 (Caffe fills the weights at set-up, and an empty blob fails the filler)', 'inner_product_param.num_output');
     const k = count(bottom, axis);
     const blobs = [p.transpose ? [k, n] : [n, k]];
     if (p.bias_term) blobs.push([n]);

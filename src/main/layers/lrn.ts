@@ -1,6 +1,6 @@
 import { caffePool } from '../export/onnx-pool.js';
 import { int64s, op, scaleBy, scalar } from '../export/onnx-ops.js';
-import { fmt } from './common.js';
+import { checkInt, fmt } from './common.js';
 import { registerLayer } from './registry.js';
 import { avePool, blob } from './reference-kernels.js';
 import { native, outputLike } from '../keras/layout.js';
@@ -72,6 +72,8 @@ registerLayer({
   },
   shapes(ctx) {
     const { local_size } = ctx.param<{ local_size: number }>('lrn_param');
+    // lrn_layer.cpp keeps local_size in an int: 2^31 + 1 would be negative there, and fail its oddness CHECK.
+    checkInt(ctx, local_size, 'lrn_param.local_size');
     if (local_size % 2 !== 1) ctx.fail(`LRN only supports odd values for local_size (got ${local_size})`, 'lrn_param.local_size');
     const bottom = ctx.bottoms[0];
     if (bottom.length !== 4)

@@ -1,5 +1,5 @@
 import { caffePool } from '../export/onnx-pool.js';
-import { checkTopCount, fmt } from './common.js';
+import { checkInt, checkTopCount, fmt, INT_MAX } from './common.js';
 import { registerLayer } from './registry.js';
 import { avePool, blob, count, maxPool, stochasticPool, type PoolWindow } from './reference-kernels.js';
 import { standardPooling, type PoolAxis } from '../keras/helpers.js';
@@ -83,10 +83,14 @@ registerLayer({
     if (!((!has('stride') && has('stride_h') && has('stride_w')) || (!has('stride_h') && !has('stride_w'))))
       ctx.fail('stride is stride OR stride_h and stride_w are required', `${P}.stride`);
 
+    // pooling_layer.cpp keeps kernel, pad and stride in ints: a uint32 above INT_MAX would be negative there.
     const [kh, kw] = p.global_pooling ? [height, width] : has('kernel_size') ? [p.kernel_size, p.kernel_size] : [p.kernel_h, p.kernel_w];
+    checkInt(ctx, [kh, kw], has('kernel_h') ? `${P}.kernel_h` : `${P}.kernel_size`);
     if (!(kh > 0) || !(kw > 0)) ctx.fail('filter dimensions cannot be zero', `${P}.kernel_size`);
     const [ph, pw] = has('pad_h') ? [p.pad_h, p.pad_w] : [p.pad, p.pad];
+    checkInt(ctx, [ph, pw], has('pad_h') ? `${P}.pad_h` : `${P}.pad`);
     const [sh, sw] = has('stride_h') ? [p.stride_h, p.stride_w] : [p.stride, p.stride];
+    checkInt(ctx, [sh, sw], has('stride_h') ? `${P}.stride_h` : `${P}.stride`);
     if (!(sh > 0) || !(sw > 0)) ctx.fail('stride must be greater than 0', `${P}.stride`);
     if (p.global_pooling && !(ph === 0 && pw === 0 && sh === 1 && sw === 1))
       ctx.fail('with global_pooling: true only pad = 0 and stride = 1 are allowed', `${P}.global_pooling`);
@@ -99,6 +103,8 @@ registerLayer({
     // padding the last window must start inside image + pad, else it is dropped.
     const round = p.round_mode === 'FLOOR' ? Math.floor : Math.ceil;
     const pooled = (size: number, k: number, s: number, pad: number): number => {
+      if (size + 2 * pad > INT_MAX)
+        ctx.fail(`input size ${size} with pad ${pad} overflows Caffe's int arithmetic of the output size (${size} + 2·${pad} is beyond INT_MAX)`, `${P}.pad`);
       let o = round(Math.fround(Math.fround(size + 2 * pad - k) / s)) + 1;
       if (pad > 0 && (o - 1) * s >= size + pad) o--;
       if (pad > 0 && !((o - 1) * s < size + pad)) ctx.fail('the last pooling window starts past the padded input', `${P}.pad`);

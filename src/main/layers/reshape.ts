@@ -1,5 +1,5 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { blobShapeDims, count, fmt, forbidInPlace } from './common.js';
+import { blobShapeDims, checkInt, count, fmt, forbidInPlace } from './common.js';
 import type { Message } from '../caffe/message.js';
 import { registerLayer } from './registry.js';
 import { blob } from './reference-kernels.js';
@@ -31,6 +31,8 @@ registerLayer({
     forbidInPlace(ctx);
     const p = ctx.param<{ shape?: Message; axis: number; num_axes: number }>('reshape_param');
     const dims = blobShapeDims(p.shape);
+    // reshape_layer.cpp reads each int64 dim into an int: 2^32 would become 0, a copied axis.
+    checkInt(ctx, dims, 'reshape_param.shape');
     const bottom = ctx.bottoms[0];
     const copyAxes: number[] = [];
     let inferred = -1;

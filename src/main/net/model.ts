@@ -2,13 +2,13 @@
  * A Caffe model as Portafilter holds it: the upgraded definition, its graph, Caffe's shapes for every
  * layer and (optionally) the weights, checked against those shapes.
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { BlobShapeMismatchError, CaffeModelError, CaffeParseError } from '../../shared/errors.js';
 import { readCaffeModel } from '../caffe/caffemodel.js';
 import { isNpyWeightFolder, readNpyWeights } from '../caffe/npy-weights.js';
-import type { Message } from '../caffe/message.js';
-import { parsePrototxt, unknownParamsOf } from '../caffe/prototxt.js';
+import { readInputFile } from '../caffe/input-file.js';
+import { repeated, type Message } from '../caffe/message.js';
+import { parsePrototxt, prototxtText, unknownParamsOf } from '../caffe/prototxt.js';
 import { upgradeNet, type NetFormat } from '../caffe/upgrade.js';
 import { buildNetGraph, TEST_STATE, type NetGraph, type NetState } from './graph.js';
 import { inferShapes, type NetShapes } from './shapes.js';
@@ -39,19 +39,32 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
-/** Reads a prototxt file into an upgraded V2 NetParameter. */
+/**
+ * Reads a prototxt file into an upgraded V2 NetParameter. The file must be a regular file (a FIFO
+ * would block the reading thread for ever: see openInputFile), text (see prototxtText) and define at
+ * least one layer.
+ */
 export async function readNetDefinition(path: string): Promise<{ net: Message; format: NetFormat; notes: string[] }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new CaffeParseError(`cannot read the prototxt: ${(e as Error).message}`, { file: path });
-  }
-  if (text.includes('\u0000')) {
-    throw new CaffeParseError('is not a text prototxt (it holds binary data; did you swap the prototxt and the caffemodel?)', { file: path });
-  }
+  const bytes = readInputFile(path, (reason, cause) => {
+    const e = new CaffeParseError(reason, { file: path });
+    if (cause !== undefined) e.cause = cause;
+    return e;
+  });
+  const { text, notes: textNotes } = prototxtText(bytes, path);
   const parsed = parsePrototxt(text, path);
   const { net, format, notes } = upgradeNet(parsed, path);
+  if (repeated(net, 'layer').length === 0) {
+    // UpgradeNetInput drops an `input` without input_shape or input_dim (a legacy caffemodel's), as Caffe does.
+    const inputs = repeated<string>(parsed, 'input');
+    const why =
+      inputs.length > 0
+        ? `; its input${inputs.length === 1 ? '' : 's'} ${inputs.map((i) => `'${i}'`).join(', ')} ha${inputs.length === 1 ? 's' : 've'} no input_shape or input_dim`
+        : Object.keys(parsed).length === 0
+          ? ' (the file is empty, or only comments)'
+          : '';
+    throw new CaffeParseError(`defines no layers${why}: there is no network to open`, { file: path });
+  }
+  notes.unshift(...textNotes);
   for (const layer of [...(Array.isArray(parsed.layer) ? parsed.layer : []), ...(Array.isArray(parsed.layers) ? parsed.layers : [])]) {
     for (const u of unknownParamsOf(layer as Message))
       notes.push(`${basename(path)}:${u.line}:${u.column}: '${u.name}' is not a Caffe or SSD-Caffe parameter; it was skipped`);
