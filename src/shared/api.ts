@@ -9,7 +9,9 @@ import type { SerializedError } from './errors.js';
 export const Shape = z.array(z.number().int().min(0));
 export type Shape = z.infer<typeof Shape>;
 
-const path = z.string().min(1).max(4096);
+/** Every file-system path of every request is this one schema: service/path-fields.ts finds path fields by it. */
+export const PathSchema = z.string().min(1).max(4096);
+const path = PathSchema;
 
 export const OpenModelRequest = z.object({
   prototxt: path,
@@ -73,6 +75,8 @@ export const ConvertRequest = z.object({
   flipKernels: z.boolean().optional(),
   /** npy only: a mean file to write as mean_image.npy. */
   mean: path.optional(),
+  /** Replace what is at `out` (a file, or a folder holding an earlier export of the same format); the workbench asks first. */
+  force: z.boolean().optional(),
 });
 export type ConvertRequest = z.infer<typeof ConvertRequest>;
 

@@ -2,11 +2,12 @@
  * Exporting from the workbench end to end: the real service behind the web host, the built renderer
  * in Debian's Chromium, files checked on disk.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EXPORT_MARKER } from '../../src/main/export/atomic.js';
 import { resourcePath } from '../../src/main/paths.js';
 import { launchChromium } from './chromium.js';
 import { startServer, type RunningServer } from '../../src/main/server/index.js';
@@ -97,7 +98,7 @@ describe('exporting from the workbench', () => {
     await panel().getByRole('button', { name: 'Export', exact: true }).click();
     await result().getByText('.npy weights').waitFor();
     const folder = join(scratch, 'LeNet_npy');
-    expect(readdirSync(folder).sort()).toEqual([...LENET_NPY].sort());
+    expect(readdirSync(folder).sort()).toEqual([EXPORT_MARKER, ...LENET_NPY].sort());
     expect((await listed()).sort()).toEqual(LENET_NPY.map((f) => join(folder, f)).sort());
     expect(await result().textContent()).toContain('Wrote .npy weights · 8 files');
     // Nothing else was written beside them (no temporaries left).
@@ -120,6 +121,46 @@ describe('exporting from the workbench', () => {
     await panel().getByRole('combobox', { name: 'Format' }).selectOption('npy');
     expect(await mean.count()).toBe(1);
     expect(await panel().getByRole('radio', { name: /channels_last/ }).isDisabled()).toBe(true);
+  });
+
+  it('asks before replacing an earlier export, and replaces it only on a yes', async () => {
+    await openExportPanel();
+    const onnx = join(scratch, 'LeNet.onnx');
+    await exportTo('onnx', onnx);
+    await result().waitFor();
+    const first = statSync(onnx).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+
+    await panel().getByRole('button', { name: 'Export', exact: true }).click();
+    const confirm = page.getByTestId('export-confirm-replace');
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(`${onnx} already exists. Replace it with this export?`);
+    await confirm.getByRole('button', { name: 'Keep it' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect(statSync(onnx).mtimeMs).toBe(first);
+
+    await panel().getByRole('button', { name: 'Export', exact: true }).click();
+    await confirm.waitFor();
+    await confirm.getByRole('button', { name: 'Replace' }).click();
+    await result().waitFor();
+    expect(statSync(onnx).mtimeMs).toBeGreaterThan(first);
+    expect(readdirSync(scratch)).toEqual(['LeNet.onnx']);
+    expect(await page.getByTestId('error').count()).toBe(0);
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('refuses a folder of files it did not write, offering no replace, and leaves it as it was', async () => {
+    const mine = join(scratch, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'thesis.txt'), 'years of work');
+    await openExportPanel();
+    await exportTo('npy', mine);
+    const error = page.getByTestId('error');
+    await error.waitFor();
+    expect(await error.textContent()).toContain(`${mine}: holds files Portafilter did not write`);
+    expect(await page.getByTestId('export-confirm-replace').count()).toBe(0);
+    expect(readdirSync(mine)).toEqual(['thesis.txt']);
+    expect(pageProblems).toEqual([]);
   });
 
   it('shows the error of an output whose parent is a file, and leaves nothing behind', async () => {

@@ -10,6 +10,7 @@ export interface ConvertFlags {
   ordering?: string;
   flipKernels?: boolean;
   mean?: string;
+  force?: boolean;
   inputShape?: string[];
   json?: boolean;
 }
@@ -24,6 +25,7 @@ export async function convert(prototxt: string, caffemodel: string, flags: Conve
     ordering: parseOrdering(flags.ordering) ?? DEFAULT_ORDERING,
     flipKernels: flags.flipKernels,
     mean: flags.mean,
+    force: flags.force === true,
     onProgress: (stage) => {
       if (stage !== last && !flags.json) log(`${stage}…`);
       last = stage;

@@ -17,9 +17,10 @@
  * `backend` says which backend the weights are for: 'theano' for flipped kernels (Keras 2 with
  * another backend then flips them back on load), else 'tensorflow'.
  */
+import { basename } from 'node:path';
 import { PortafilterError } from '../../shared/errors.js';
-import { writeAtomically } from './atomic.js';
-import { createHdf5, ensureGroup, hdf5, verifyHdf5, writeFloat32, writeStringAttr, writeStringsAttr, type H5Expectation } from './hdf5.js';
+import { placeExport } from './atomic.js';
+import { createHdf5, ensureGroup, hdf5, verifyHdf5, withHdf5, writeFloat32, writeStringAttr, writeStringsAttr, type H5Expectation } from './hdf5.js';
 import { exportSpec, planKerasExport, writeCompanions, type KerasExportPlan } from './keras-companions.js';
 import { KERAS2_VERSION, legacyModelConfig, legacyWeightNames, pythonJson } from './keras-config.js';
 import type { ExportContext, ExportResult } from './types.js';
@@ -88,29 +89,31 @@ export async function writeH5(ctx: ExportContext): Promise<ExportResult> {
   ctx.progress('serialising', 0);
   const layout = h5Layout(plan);
   await hdf5();
-  const companions = await writeAtomically(options.out, 'file', async (tmp) => {
-    const f = createHdf5(tmp);
-    try {
-      for (const g of layout.groups) ensureGroup(f, g);
-      for (const a of layout.attributes) {
-        const target = a.path === '/' ? f : ensureGroup(f, a.path);
-        if (Array.isArray(a.value)) writeStringsAttr(target, a.name, a.value);
-        else writeStringAttr(target, a.name, a.value);
+  const placed = await placeExport({ out: options.out, kind: 'file', format: 'h5', force: options.force }, async (staging) => {
+    withHdf5(() => {
+      const f = createHdf5(staging.model);
+      try {
+        for (const g of layout.groups) ensureGroup(f, g);
+        for (const a of layout.attributes) {
+          const target = a.path === '/' ? f : ensureGroup(f, a.path);
+          if (Array.isArray(a.value)) writeStringsAttr(target, a.name, a.value);
+          else writeStringAttr(target, a.name, a.value);
+        }
+        layout.datasets.forEach((d, i) => {
+          ctx.checkCancelled();
+          ctx.progress('writing weights', (0.8 * i) / layout.datasets.length);
+          writeFloat32(f, d.path, d);
+        });
+      } finally {
+        f.close();
       }
-      layout.datasets.forEach((d, i) => {
+      verifyHdf5(staging.model, layout, (i, n) => {
         ctx.checkCancelled();
-        ctx.progress('writing weights', (0.8 * i) / layout.datasets.length);
-        writeFloat32(f, d.path, d);
+        ctx.progress('checking the file', 0.8 + (0.2 * i) / n);
       });
-    } finally {
-      f.close();
-    }
-    verifyHdf5(tmp, layout, (i, n) => {
-      ctx.checkCancelled();
-      ctx.progress('checking the file', 0.8 + (0.2 * i) / n);
     });
     ctx.checkCancelled();
-    return writeCompanions(ctx, plan, options.out, 'h5');
+    return { value: undefined, files: [basename(staging.model), ...writeCompanions(ctx, plan, staging, 'h5')] };
   });
   ctx.progress('done', 1);
   const grouped = plan.ordered.filter((l) => l.className === 'Conv2D' && Number(l.config.groups ?? 1) > 1);
@@ -118,11 +121,12 @@ export async function writeH5(ctx: ExportContext): Promise<ExportResult> {
     plan.notes.push(`tf.keras 2 may refuse the grouped convolutions (${grouped.map((l) => l.name).join(', ')}) on a CPU, where TensorFlow has no grouped kernel; Keras 3 compiles them with XLA`);
   return {
     format: 'h5',
-    files: [options.out, ...companions],
+    files: placed.files,
     customLayers: plan.customLayers,
     notes: [
       `legacy HDF5 model (tf.keras ${KERAS2_VERSION} dialect; Keras 3 loads it too): ${plan.ordered.length} layers, ${layout.datasets.length} weights`,
       ...plan.notes,
+      ...placed.notes,
     ],
   };
 }

@@ -11,7 +11,11 @@
  *   format bounds cannot hold). So every writer reads its file back (`verifyHdf5`) and fails unless
  *   each group, attribute and dataset is there with the intended shape and bytes.
  */
+import { fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import h5wasm, { type Dataset, type File, type Group } from 'h5wasm/node';
+import { PortafilterError } from '../../shared/errors.js';
 
 export type H5Group = Group;
 export type H5File = File;
@@ -29,10 +33,55 @@ export interface H5Expectation {
   datasets: { path: string; shape: readonly number[]; data: Float32Array }[];
 }
 
+/**
+ * HDF5 prints its error stack (thousands of lines for a read-only or full disk) on the WebAssembly
+ * side's stderr, which h5wasm writes straight to file descriptor 2. That stream is pointed at an
+ * unlinked temporary file instead: nothing is printed, and `withHdf5` reads what a failing call said.
+ */
+let diagnostics: number | undefined;
+
+function captureDiagnostics(module: unknown): void {
+  const FS = (h5wasm as unknown as { FS?: { getStream(fd: number): { nfd?: number } | null } }).FS ?? (module as { FS?: { getStream(fd: number): { nfd?: number } | null } }).FS;
+  const stderr = FS?.getStream(2);
+  if (!stderr || typeof stderr.nfd !== 'number') return; // another h5wasm build: its messages stay where they go
+  const file = join(tmpdir(), `portafilter-hdf5-${process.pid}-${Date.now().toString(36)}.log`);
+  diagnostics = openSync(file, 'w+');
+  unlinkSync(file);
+  stderr.nfd = diagnostics;
+}
+
 /** The h5wasm module, once its WebAssembly is ready. */
 export async function hdf5(): Promise<typeof h5wasm> {
-  await h5wasm.ready;
+  const module = await h5wasm.ready;
+  if (diagnostics === undefined) captureDiagnostics(module);
   return h5wasm;
+}
+
+/** HDF5's own words for the system error under its last failure ("error message = 'Read-only file system'"). */
+function lastHdf5Error(from: number): string | undefined {
+  if (diagnostics === undefined) return undefined;
+  const size = fstatSync(diagnostics).size;
+  if (size <= from) return undefined;
+  const bytes = Buffer.alloc(Math.min(size - from, 1 << 20));
+  readSync(diagnostics, bytes, 0, bytes.length, size - bytes.length);
+  const text = bytes.toString('utf8');
+  const system = [...text.matchAll(/error message = '([^']+)'/g)].at(-1)?.[1];
+  return system ?? /#\d+: [^\n]* in (\w+\(\)): ([^\n]+)/.exec(text)?.slice(1).join(': ');
+}
+
+/**
+ * Runs HDF5 work; a failure comes out as an Error carrying HDF5's reason (`hdf5Error`, which
+ * atomic.ts' writeFailure turns into the user's words), not h5wasm's bare or empty message.
+ */
+export function withHdf5<T>(work: () => T): T {
+  const from = diagnostics === undefined ? 0 : fstatSync(diagnostics).size;
+  try {
+    return work();
+  } catch (e) {
+    const reason = e instanceof PortafilterError ? undefined : lastHdf5Error(from);
+    if (!reason) throw e;
+    throw Object.assign(new Error(`HDF5: ${reason}`, { cause: e }), { hdf5Error: reason });
+  }
 }
 
 /** Creates (truncates) an HDF5 file in the HDF5 1.8 format. Call `hdf5()` first. */

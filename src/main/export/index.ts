@@ -5,11 +5,15 @@
 import { PortafilterError } from '../../shared/errors.js';
 import { buildKerasModel } from '../keras/build.js';
 import type { CaffeNet } from '../net/model.js';
+import { checkExportTarget } from './atomic.js';
 import type { ExportContext, ExportFormat, ExportOptions, ExportResult } from './types.js';
 
 export type { ExportFormat, ExportOptions, ExportResult } from './types.js';
 
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['keras', 'h5', 'tfjs', 'onnx', 'npy'];
+
+/** What each format writes at `out`: one file (its companions beside it), or a folder. */
+export const EXPORT_KINDS: Record<ExportFormat, 'file' | 'dir'> = { keras: 'file', h5: 'file', tfjs: 'dir', onnx: 'file', npy: 'dir' };
 
 export function parseExportFormat(value: string | undefined): ExportFormat {
   if (!EXPORT_FORMATS.includes(value as ExportFormat))
@@ -21,6 +25,7 @@ export async function exportModel(model: CaffeNet, options: ExportOptions & { me
   if (options.flipKernels && options.ordering !== 'channels_first')
     throw new PortafilterError('the 180° kernel flip is only for channels_first (Theano) models');
   if (model.weights.size === 0) throw new PortafilterError('give the trained weights (a .caffemodel or a .npy folder) to export', { file: model.prototxt });
+  checkExportTarget({ out: options.out, kind: EXPORT_KINDS[options.format], format: options.format, force: options.force });
   const ctx: ExportContext = {
     model,
     options,

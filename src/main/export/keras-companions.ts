@@ -5,13 +5,13 @@
  * uses one, and the README with the lines that load it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PortafilterError } from '../../shared/errors.js';
 import type { KerasLayerSpec, KerasModelSpec } from '../keras/spec.js';
 import { appVersion, resourcePath } from '../paths.js';
-import { writeAtomically } from './atomic.js';
+import { checkCompanion, type Staging } from './atomic.js';
 import { customLayersOf, kerasLayerOrder, PYTHON_MODULE } from './keras-config.js';
-import { readmeFileFor, renderReadme, type ReadmeContent } from './readme.js';
+import { isOurReadme, readmeFileFor, renderReadme, type ReadmeContent } from './readme.js';
 import type { ExportContext } from './types.js';
 
 export interface KerasExportPlan {
@@ -49,25 +49,28 @@ export function planKerasExport(spec: KerasModelSpec): KerasExportPlan {
 export const pythonLayersSource = (): string => readFileSync(resourcePath('export', `${PYTHON_MODULE}.py`), 'utf8');
 
 /**
- * Writes the companions of the model file `modelPath` (format 'keras' or 'h5'): `portafilter_layers.py`
- * when the model uses custom layers, and the README. Call it last, once nothing can cancel the export:
- * it checks for no cancel itself, so the model and its companions are written together or not at all.
- * Each file is written atomically; returns their paths.
+ * Writes the companions of the model file (format 'keras' or 'h5') into the export's staging folder:
+ * `portafilter_layers.py` when the model uses custom layers, and the README, under the names they
+ * will have beside the model. A file of such a name that Portafilter did not write is never replaced
+ * (the README then takes another name; the module refuses). Returns their names.
  */
-export async function writeCompanions(ctx: ExportContext, plan: KerasExportPlan, modelPath: string, format: 'keras' | 'h5'): Promise<string[]> {
-  const dir = dirname(modelPath);
-  const model = basename(modelPath);
+export function writeCompanions(ctx: ExportContext, plan: KerasExportPlan, staging: Staging, format: 'keras' | 'h5'): string[] {
+  const model = basename(staging.model);
   const texts: [string, string][] = [];
-  if (plan.customLayers.length > 0) texts.push([`${PYTHON_MODULE}.py`, pythonLayersSource()]);
-  texts.push([readmeFileFor(dir, model), renderReadme(readmeContent(ctx, plan, model, format))]);
-  const files: string[] = [];
-  for (const [name, text] of texts) {
-    const target = join(dir, name);
-    await writeAtomically(target, 'file', async (tmp) => writeFileSync(tmp, text));
-    files.push(target);
+  if (plan.customLayers.length > 0) {
+    const name = `${PYTHON_MODULE}.py`;
+    checkCompanion(join(staging.destination, name), (head) => head.startsWith(PYTHON_MODULE_HEAD));
+    texts.push([name, pythonLayersSource()]);
   }
-  return files;
+  const readme = readmeFileFor(staging.destination, model);
+  checkCompanion(join(staging.destination, readme), isOurReadme);
+  texts.push([readme, renderReadme(readmeContent(ctx, plan, model, format))]);
+  for (const [name, text] of texts) writeFileSync(join(staging.dir, name), text);
+  return texts.map(([name]) => name);
 }
+
+/** How resources/export/portafilter_layers.py begins: how a later export knows the module beside a model is its own. */
+const PYTHON_MODULE_HEAD = '"""Portafilter\'s custom Keras layers';
 
 function readmeContent(ctx: ExportContext, plan: KerasExportPlan, model: string, format: 'keras' | 'h5'): ReadmeContent {
   const { spec, customLayers } = plan;
@@ -90,6 +93,7 @@ function readmeContent(ctx: ExportContext, plan: KerasExportPlan, model: string,
   const outputs = spec.outputs.map((r) => `\`${r.layer}\``);
   return {
     title: `${model}: Keras ${format === 'keras' ? '3' : 'HDF5 (legacy format)'} model (${spec.ordering})`,
+    model,
     about: [
       `Converted from the Caffe net '${ctx.model.graph.name}' (${basename(ctx.model.prototxt)}) by Portafilter ${appVersion()}, with Caffe's semantics.`,
       `Ordering ${spec.ordering}. Inputs ${inputs.join(', ')} (None: the batch); outputs ${outputs.join(', ')}.`,

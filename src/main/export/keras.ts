@@ -14,10 +14,11 @@
  * it uses Portafilter's custom layers, and the README (keras-companions.ts).
  */
 import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Zip, ZipPassThrough } from 'fflate';
 import { PortafilterError } from '../../shared/errors.js';
-import { writeAtomically } from './atomic.js';
-import { createHdf5, ensureGroup, hdf5, verifyHdf5, writeFloat32, writeStringAttr, type H5Expectation } from './hdf5.js';
+import { placeExport } from './atomic.js';
+import { createHdf5, ensureGroup, hdf5, verifyHdf5, withHdf5, writeFloat32, writeStringAttr, type H5Expectation } from './hdf5.js';
 import { exportSpec, planKerasExport, writeCompanions, type KerasExportPlan } from './keras-companions.js';
 import { KERAS3_VERSION, kerasConfig, kerasWeightPaths, pythonJson } from './keras-config.js';
 import type { ExportContext, ExportResult } from './types.js';
@@ -52,21 +53,23 @@ export function kerasWeightsLayout(plan: KerasExportPlan): H5Expectation {
 async function writeWeights(ctx: ExportContext, plan: KerasExportPlan, file: string): Promise<void> {
   await hdf5();
   const layout = kerasWeightsLayout(plan);
-  const f = createHdf5(file);
-  try {
-    for (const g of layout.groups) ensureGroup(f, g);
-    for (const a of layout.attributes) writeStringAttr(ensureGroup(f, a.path), a.name, a.value as string);
-    layout.datasets.forEach((d, i) => {
+  withHdf5(() => {
+    const f = createHdf5(file);
+    try {
+      for (const g of layout.groups) ensureGroup(f, g);
+      for (const a of layout.attributes) writeStringAttr(ensureGroup(f, a.path), a.name, a.value as string);
+      layout.datasets.forEach((d, i) => {
+        ctx.checkCancelled();
+        ctx.progress('writing weights', (0.6 * i) / layout.datasets.length);
+        writeFloat32(f, d.path, d);
+      });
+    } finally {
+      f.close();
+    }
+    verifyHdf5(file, layout, (i, n) => {
       ctx.checkCancelled();
-      ctx.progress('writing weights', (0.6 * i) / layout.datasets.length);
-      writeFloat32(f, d.path, d);
+      ctx.progress('checking the weights file', 0.6 + (0.2 * i) / n);
     });
-  } finally {
-    f.close();
-  }
-  verifyHdf5(file, layout, (i, n) => {
-    ctx.checkCancelled();
-    ctx.progress('checking the weights file', 0.6 + (0.2 * i) / n);
   });
 }
 
@@ -124,26 +127,26 @@ export async function writeKeras(ctx: ExportContext): Promise<ExportResult> {
     metadata: pythonJson({ keras_version: KERAS3_VERSION, date_saved: dateSaved() }),
     config: pythonJson(kerasConfig(plan.spec, plan.ordered)),
   };
-  const companions = await writeAtomically(options.out, 'file', async (tmp) => {
-    const weightsFile = `${tmp}.weights.h5`;
+  const placed = await placeExport({ out: options.out, kind: 'file', format: 'keras', force: options.force }, async (staging) => {
+    const weightsFile = join(staging.dir, '.model.weights.h5');
     try {
       await writeWeights(ctx, plan, weightsFile);
-      writeArchive(ctx, tmp, texts, weightsFile);
+      writeArchive(ctx, staging.model, texts, weightsFile);
     } finally {
       rmSync(weightsFile, { force: true });
     }
     ctx.checkCancelled();
-    // Last: after the companions only the archive's rename remains.
-    return writeCompanions(ctx, plan, options.out, 'keras');
+    return { value: undefined, files: [basename(staging.model), ...writeCompanions(ctx, plan, staging, 'keras')] };
   });
   ctx.progress('done', 1);
   return {
     format: 'keras',
-    files: [options.out, ...companions],
+    files: placed.files,
     customLayers: plan.customLayers,
     notes: [
       `Keras 3 archive, config as Keras ${KERAS3_VERSION} writes it: ${plan.ordered.length} layers, ${plan.ordered.reduce((n, l) => n + l.weights.length, 0)} weights`,
       ...plan.notes,
+      ...placed.notes,
     ],
   };
 }

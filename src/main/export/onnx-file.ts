@@ -1,7 +1,8 @@
 /** The ONNX export as a file: the model toOnnx builds, in the ordering asked for. */
 import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { PortafilterError } from '../../shared/errors.js';
-import { writeAtomically } from './atomic.js';
+import { placeExport } from './atomic.js';
 import { toOnnx } from './onnx.js';
 import { OPSET } from './onnx-graph.js';
 import type { ExportContext, ExportResult } from './types.js';
@@ -18,13 +19,17 @@ export async function writeOnnx(ctx: ExportContext): Promise<ExportResult> {
     throw new PortafilterError(`the ONNX model would be ${(exported.bytes.length / 2 ** 30).toFixed(1)} GiB; protobuf files stop at 2 GiB (external data is not supported yet)`);
   ctx.checkCancelled();
   ctx.progress('writing', 0.5);
-  await writeAtomically(options.out, 'file', async (tmp) => writeFileSync(tmp, exported.bytes));
+  const placed = await placeExport({ out: options.out, kind: 'file', format: 'onnx', force: options.force }, async (staging) => {
+    writeFileSync(staging.model, exported.bytes);
+    return { value: undefined, files: [basename(staging.model)] };
+  });
   return {
     format: 'onnx',
-    files: [options.out],
+    files: placed.files,
     customLayers: [],
     notes: [
       `opset ${OPSET}, ${options.ordering === 'channels_last' ? 'NHWC inputs and 4-D outputs (NCHW inside)' : 'NCHW'}; inputs ${exported.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', ')}`,
+      ...placed.notes,
     ],
   };
 }

@@ -3,8 +3,9 @@
  * generator for every format: the Keras writers (keras.ts, h5.ts) pass the Python part, the TF.js
  * writer (tfjs.ts) the JavaScript part.
  *
- * Next to a model file (.keras, .h5) README.md is a common name: one that Portafilter did not write
- * is never overwritten; the README then goes to `<model file>.README.md` (`readmeFileFor`).
+ * Next to a model file (.keras, .h5) README.md is a common name: one that Portafilter did not write,
+ * or wrote for another model in the same folder, is never overwritten; the README then goes to
+ * `<model file>.README.md` (`readmeFileFor`).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ export interface ReadmePart {
 
 export interface ReadmeContent {
   title: string;
+  /** The model file the README sits beside, when it sits beside one (file exports). */
+  model?: string;
   /** Paragraphs about the model. */
   about: string[];
   python?: ReadmePart;
@@ -45,7 +48,7 @@ const section = (heading: string, language: string, part: ReadmePart): string[] 
 
 /** The README text. */
 export function renderReadme(c: ReadmeContent): string {
-  const lines = [README_MARK, `# ${c.title}`, '', ...c.about.flatMap((p) => [p, '']), ...(c.python ? section('Python', 'python', c.python) : []), ...(c.js ? section('JavaScript', 'js', c.js) : [])];
+  const lines = [README_MARK, ...(c.model ? [modelLine(c.model)] : []), `# ${c.title}`, '', ...c.about.flatMap((p) => [p, '']), ...(c.python ? section('Python', 'python', c.python) : []), ...(c.js ? section('JavaScript', 'js', c.js) : [])];
   if (c.notes?.length) lines.push('## Notes', '', ...c.notes.map((n) => `- ${n}`), '');
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -56,9 +59,20 @@ export function writeReadme(dir: string, content: ReadmeContent, file: string = 
   return file;
 }
 
-/** The README's name next to the model file `modelFile` in `dir`: README.md, unless a README.md Portafilter did not write is there. */
+const modelLine = (model: string): string => `<!-- model: ${JSON.stringify(model)} -->`;
+
+/** Whether a README's first bytes say Portafilter wrote it. */
+export const isOurReadme = (head: string): boolean => head.startsWith(README_MARK);
+
+/**
+ * The README's name next to the model file `modelFile` in `dir`: README.md, unless a README.md is
+ * there that Portafilter did not write, or wrote for another model file.
+ */
 export function readmeFileFor(dir: string, modelFile: string): string {
   const plain = join(dir, README_FILE);
-  if (!existsSync(plain) || readFileSync(plain, 'utf8').startsWith(README_MARK)) return README_FILE;
-  return `${modelFile}.README.md`;
+  if (!existsSync(plain)) return README_FILE;
+  const head = readFileSync(plain, 'utf8').slice(0, 1024);
+  if (!isOurReadme(head)) return `${modelFile}.README.md`;
+  const describes = /^<!-- model: (".*") -->$/m.exec(head)?.[1];
+  return describes === undefined || JSON.parse(describes) === modelFile ? README_FILE : `${modelFile}.README.md`;
 }

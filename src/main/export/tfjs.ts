@@ -29,7 +29,7 @@ import { buildTfjsGraph, netOutputTops } from '../engine/tfjs-engine.js';
 import { buildKerasModel } from '../keras/build.js';
 import type { KerasModelSpec, KerasTensorRef } from '../keras/spec.js';
 import { appRoot, appVersion } from '../paths.js';
-import { writeAtomically } from './atomic.js';
+import { placeExport } from './atomic.js';
 import { README_FILE, writeReadme, type ReadmePart } from './readme.js';
 import type { ExportContext, ExportResult } from './types.js';
 
@@ -277,7 +277,8 @@ export async function writeTfjs(ctx: ExportContext): Promise<ExportResult> {
     const layersJs = customLayers.length > 0 ? await bundleTfjsLayers(customLayers, { model: spec.name }) : undefined;
     ctx.checkCancelled();
 
-    const files = await writeAtomically(options.out, 'dir', async (tmp) => {
+    const placed = await placeExport({ out: options.out, kind: 'dir', format: 'tfjs', force: options.force }, async (staging) => {
+      const tmp = staging.dir;
       ctx.progress('writing weights', 0.2);
       const shards = writeShards(tmp, weightData, (done, n) => {
         ctx.checkCancelled();
@@ -311,17 +312,18 @@ export async function writeTfjs(ctx: ExportContext): Promise<ExportResult> {
         notes: spec.skipped.length > 0 ? [`Left out: ${spec.skipped.map((s) => `${s.name} (${s.type}: ${s.reason})`).join('; ')}.`] : undefined,
       });
       names.push(README_FILE);
-      return names;
+      return { value: undefined, files: names };
     });
     return {
       format: 'tfjs',
-      files: files.map((f) => join(options.out, f)),
+      files: placed.files,
       customLayers,
       notes: [
         `${spec.ordering}; inputs ${meta.inputs.map((t) => `${t.name} ${dims(t.kerasShape)}`).join(', ')}; outputs ${meta.outputs.map((t) => `${t.name} ${dims(t.kerasShape)}`).join(', ')}`,
         customLayers.length > 0
           ? `import './${LAYERS_MODULE}' (it imports ${TFJS_PEER}) before tf.loadLayersModel: it registers ${customLayers.join(', ')}`
           : 'standard TF.js layers only: tf.loadLayersModel loads it as is',
+        ...placed.notes,
       ],
     };
   } finally {

@@ -9,6 +9,8 @@ export interface ExportOptions {
   out: string;
   ordering: Ordering;
   flipKernels?: boolean;
+  /** Replace what is at `out`: a file, or a folder holding an earlier Portafilter export of the same format. */
+  force?: boolean;
   onProgress?: (stage: string, fraction?: number) => void;
   signal?: AbortSignal;
 }
@@ -19,6 +21,7 @@ export interface ExportResult {
   files: string[];
   /** Custom layers the model needs, and how to load it (also in the README written next to it). */
   customLayers: string[];
+  /** Remarks on the model, then what the placement did besides (leftovers of killed exports removed). */
   notes: string[];
 }
 

@@ -307,12 +307,18 @@ describe('a .keras export into an existing folder', () => {
     expect(existsSync(join(folder, 'lenet.keras.README.md'))).toBe(true);
   });
 
-  it('replaces an earlier export of the same model and its README', async () => {
+  it('replaces an earlier export of the same model and its README only when forced', async () => {
     const net = await fixtureNet('lenet_mnist');
     const folder = freshDir();
     const out = join(folder, 'lenet.keras');
     await writeKeras(exportContext(net, 'keras', out, 'channels_first'));
-    await writeKeras(exportContext(net, 'keras', out, 'channels_last'));
+    await expect(writeKeras(exportContext(net, 'keras', out, 'channels_last'))).rejects.toMatchObject({
+      message: `${out}: exists (a file); replace it with --force, or choose another file`,
+      details: { kind: 'exists' },
+    });
+    const again = exportContext(net, 'keras', out, 'channels_last');
+    again.options.force = true;
+    await writeKeras(again);
     expect(readdirSync(folder).sort()).toEqual(['README.md', 'lenet.keras']);
     const config = dumpKerasFile(out).config!;
     expect((config.config.layers as KerasLayerJson[])[0].config.batch_shape).toEqual([null, 28, 28, 1]);

@@ -267,7 +267,7 @@ describe('the TF.js export folder', () => {
     const out = join(work, 'lenet-plain');
     const result = await writeTfjs(context(await loadFixtureNet(c), out, 'channels_last'));
     expect(result.customLayers).toEqual([]);
-    expect(readdirSync(out).sort()).toEqual(['README.md', 'group1-shard1of1.bin', 'model.json']);
+    expect(readdirSync(out).sort()).toEqual(['.portafilter-export.json', 'README.md', 'group1-shard1of1.bin', 'model.json']);
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toContain("const model = await tf.loadLayersModel('<url or folder>/model.json');");
     expect(readme).not.toContain(`import './${LAYERS_MODULE}';`);
@@ -352,6 +352,7 @@ describe('the TF.js export folder', () => {
         if (stage === 'writing model.json') throw new Error('disk full');
       },
     });
+    ctx.options.force = true;
     await expect(writeTfjs(ctx)).rejects.toThrow('disk full');
     expect(readdirSync(out).map((f) => [f, statSync(join(out, f)).size])).toEqual(before);
     expect(leftovers(parent, ['wide'])).toEqual([]);

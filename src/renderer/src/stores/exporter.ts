@@ -41,6 +41,10 @@ export const useExporterStore = defineStore('exporter', () => {
   const out = ref('');
   const mean = ref('');
   const problem = ref<string | null>(null);
+  /** The path last chosen in the native save dialog (Electron), which the main process lets the export write. */
+  const chosenOut = ref<string | null>(null);
+  /** The export found something at its target that only a replace would overwrite: the user decides. */
+  const confirmReplace = ref<{ target: string; reason: string } | null>(null);
   // shallowRef: a result is replaced whole and can list thousands of files.
   const result = shallowRef<ConvertResult | null>(null);
 
@@ -79,6 +83,8 @@ export const useExporterStore = defineStore('exporter', () => {
     else if (model.summary) out.value = defaultOutputPath(model.summary, to);
     problem.value = null;
   });
+  // A question about one target does not carry over to another.
+  watch([out, format], () => (confirmReplace.value = null));
 
   function show(): void {
     visible.value = true;
@@ -92,9 +98,16 @@ export const useExporterStore = defineStore('exporter', () => {
     visible.value = !visible.value;
   }
 
-  async function run(): Promise<void> {
+  /** Exports; `replace` is the user's yes to replacing what is at the target (never sent unasked). */
+  async function run(replace = false): Promise<void> {
     const summary = model.summary;
     if (!summary) return;
+    confirmReplace.value = null;
+    // In the app, the main process writes only where the user chose in its save dialog: ask there first.
+    if (api().pickSavePath && out.value.trim() !== chosenOut.value) {
+      await browseOut();
+      if (out.value.trim() !== chosenOut.value) return;
+    }
     const checked = toConvertRequest(summary, {
       format: format.value,
       ordering: ordering.value,
@@ -109,14 +122,23 @@ export const useExporterStore = defineStore('exporter', () => {
     problem.value = null;
     result.value = null;
     model.dismissError();
+    const request = replace ? { ...checked.request, force: true } : checked.request;
     const what = `Exporting ${summary.name || baseName(summary.prototxt)} to ${info.value.short}`;
     try {
-      const done = await activity.run(what, (signal, onProgress) => api().call('convertModel', checked.request, { signal, onProgress }));
+      const done = await activity.run(what, (signal, onProgress) => api().call('convertModel', request, { signal, onProgress }));
       // Opening another model meanwhile cancels the export; this guards the answer of one already sent.
       if (model.summary?.id === summary.id) result.value = done;
     } catch (e) {
-      if (!isAbortError(e)) model.showError(toSerializedError(e));
+      if (isAbortError(e)) return;
+      const error = toSerializedError(e);
+      const kind = (error.details as { kind?: unknown } | undefined)?.kind;
+      if (kind === 'exists' && !replace) confirmReplace.value = { target: error.location?.file ?? request.out, reason: error.message };
+      else model.showError(error);
     }
+  }
+
+  function keepExisting(): void {
+    confirmReplace.value = null;
   }
 
   /** The native save dialog (Electron only), starting at the current path. */
@@ -125,7 +147,10 @@ export const useExporterStore = defineStore('exporter', () => {
     if (!pick) return;
     try {
       const path = await pick(format.value, out.value.trim());
-      if (path !== null) out.value = path;
+      if (path !== null) {
+        out.value = path;
+        chosenOut.value = path;
+      }
     } catch (e) {
       model.showError(toSerializedError(e));
     }
@@ -151,6 +176,8 @@ export const useExporterStore = defineStore('exporter', () => {
     out,
     mean,
     problem,
+    confirmReplace,
+    keepExisting,
     result,
     info,
     orderingEnabled,
