@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { npyToFloat32, readNpy, writeNpy } from '../../src/main/caffe/npy.js';
 import { fixture } from '../helpers/fixtures.js';
+import { PYTHON } from '../system-deps.js';
 
 const bin = new URL('../../bin/portafilter.js', import.meta.url).pathname;
 const cli = (...args: string[]) => {
@@ -48,11 +49,11 @@ describe('portafilter run', () => {
     }
   });
 
-  it('--dump writes every layer as <layer>.npy in Caffe layout, in-place layers separately', () => {
+  it('--dump writes every layer as <layer>.npy in Caffe layout, in-place layers separately, and marks the folder as a dump', () => {
     const dir = join(work, 'dump');
     const { code } = cli('run', ...lenet, '--input', fixture('models/lenet_mnist/digit_3.npy'), '--dump', dir, '--engine', 'cpu');
     expect(code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['conv1', 'conv2', 'data', 'ip1', 'ip2', 'pool1', 'pool2', 'prob', 'relu1'].map((n) => `${n}.npy`));
+    expect(readdirSync(dir).sort()).toEqual(['.portafilter-dump', ...['conv1', 'conv2', 'data', 'ip1', 'ip2', 'pool1', 'pool2', 'prob', 'relu1'].map((n) => `${n}.npy`)]);
     const ip1 = readNpy(join(dir, 'ip1.npy'));
     const relu1 = readNpy(join(dir, 'relu1.npy'));
     expect(ip1.shape).toEqual([1, 500]);
@@ -204,5 +205,109 @@ describe('portafilter diff', () => {
     const { code, stdout } = cli('diff', ...lenet, '--input', fixture('models/lenet_mnist/digit_0.npy'), '--against', empty);
     expect(code).toBe(1);
     expect(stdout).toContain('nothing was compared');
+  });
+});
+
+describe('what run and diff refuse', () => {
+  const digit7npy = fixture('models/lenet_mnist/digit_7.npy');
+  const pnet = [fixture('models/mtcnn_pnet/deploy.prototxt'), fixture('models/mtcnn_pnet/weights.caffemodel')];
+  const refused = (r: { code: number | null; stdout: string; stderr: string }): string => {
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    return r.stderr;
+  };
+
+  it('a second file for the same input, however it is named', () => {
+    const png = fixture('models/lenet_mnist/digit_3.png');
+    for (const second of [png, `data=${png}`])
+      expect(refused(cli('run', ...lenet, '--input', digit7npy, '--input', second))).toBe(
+        `portafilter: error: the input 'data' is given twice ('${digit7npy}' and '${png}'): give one file per input\n`,
+      );
+    expect(refused(cli('diff', ...lenet, '--input', `data=${digit7npy}`, '--input', `data=${png}`))).toMatch(/the input 'data' is given twice/);
+    expect(refused(cli('run', ...lenet, '--input', 'data='))).toMatch(/'data=' names the input 'data' but no file to feed it/);
+  });
+
+  it('an input that preprocessing took beyond float32, naming the options that did', () => {
+    const png = fixture('models/lenet_mnist/digit_7.png');
+    expect(refused(cli('run', ...lenet, '--input', png, '--scale', '1e308'))).toMatch(
+      new RegExp(`^portafilter: error: ${png}: the input 'data' is not finite after preprocessing \\(Infinity at data\\[0, 0, \\d+, \\d+\\]\\) with --scale 1e\\+308: float32 holds magnitudes up to 3\\.4e38`),
+    );
+    // 1e39 is a finite double but not a float32.
+    expect(refused(cli('diff', ...lenet, '--input', png, '--mean-values', '1e39'))).toMatch(/not finite after preprocessing \(-Infinity at data\[0, 0, 0, 0\]\) with --mean-values 1e\+39:/);
+  });
+
+  it('a .npy whose shape is not the --input-shape asked for, and a batch an image cannot fill', () => {
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--input-shape', 'data=2,1,28,28'))).toBe(
+      `portafilter: error: ${digit7npy}: has shape 1×1×28×28, but --input-shape data=2,1,28,28 asks for 2×1×28×28: a .npy feeds its own shape, so give one of them\n`,
+    );
+    expect(refused(cli('run', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.png'), '--input-shape', 'data=4,1,28,28'))).toMatch(
+      /--input-shape data=4,1,28,28 asks for a batch of 4, but an image feeds one/,
+    );
+  });
+
+  // P-Net's outputs at 1×3×14000×14000 take 39.4 GiB (each blob within Caffe's INT_MAX); a larger machine could run it.
+  it.skipIf(totalmem() > 39 * 1024 ** 3)('an input shape too large for this machine, at once, naming --input-shape', () => {
+    const started = performance.now();
+    const stderr = refused(cli('run', ...pnet, '--input', fixture('models/mtcnn_pnet/face_12.png'), '--input-shape', 'data=1,3,14000,14000'));
+    expect(stderr).toMatch(/^portafilter: error: the input data 1×3×14000×14000 \(--input-shape data=1,3,14000,14000\) is too large for this machine: running it needs at least 39\.4 GiB/);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+
+  it('a labels file or an image that is a FIFO, a device or a folder, without waiting on it', () => {
+    const fifo = join(work, 'labels.fifo');
+    expect(spawnSync(PYTHON, ['-c', `import os; os.mkfifo(${JSON.stringify(fifo)})`]).status).toBe(0);
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--labels', fifo))).toBe(`portafilter: error: ${fifo}: cannot read the labels: is a named pipe (FIFO), not a file to read\n`);
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--labels', '/dev/zero'))).toBe('portafilter: error: /dev/zero: cannot read the labels: is a character device, not a file to read\n');
+    expect(refused(cli('run', ...lenet, '--input', fifo))).toBe(`portafilter: error: ${fifo}: cannot read the image: is a named pipe (FIFO), not a file to read\n`);
+    expect(refused(cli('run', ...lenet, '--input', work))).toBe(`portafilter: error: ${work}: cannot read the image: is a folder, not a file to read\n`);
+  });
+
+  it('a --dump that is a file, in /proc, or a folder of someone else\'s files unless --force', () => {
+    const file = join(work, 'not-a-folder');
+    writeFileSync(file, 'x');
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--dump', file))).toBe(`portafilter: error: ${file}: is a file, not a folder to write the dump in\n`);
+    const started = performance.now();
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--dump', '/proc/nope'))).toMatch(/^portafilter: error: \/proc\/nope: cannot make the dump folder: \/proc is in \/proc, a pseudo file system/);
+    expect(performance.now() - started).toBeLessThan(20_000);
+
+    const theirs = join(work, 'theirs');
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, 'conv1.npy'), 'their own conv1');
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--dump', theirs))).toMatch(/holds 1 entry Portafilter did not write \(conv1\.npy\): .* give --force/);
+    expect(readFileSync(join(theirs, 'conv1.npy'), 'utf8')).toBe('their own conv1');
+    expect(cli('run', ...lenet, '--input', digit7npy, '--dump', theirs, '--force').code).toBe(0);
+    expect(readNpy(join(theirs, 'conv1.npy')).shape).toEqual([1, 20, 24, 24]);
+
+    const ours = join(work, 'ours');
+    for (let i = 0; i < 2; i++) expect(cli('run', ...lenet, '--input', digit7npy, '--dump', ours, '--engine', 'reference').code).toBe(0);
+    expect(readdirSync(ours)).toContain('.portafilter-dump');
+    expect(refused(cli('run', ...lenet, '--input', digit7npy, '--force'))).toMatch(/--force is for --dump DIR/);
+  });
+});
+
+describe('what run and diff warn of', () => {
+  // Every pixel 3e38, the largest float32s but finite: LeNet's conv1 sums 25 of them.
+  const huge = join(work, 'huge.npy');
+  writeNpy(huge, [1, 1, 28, 28], new Float32Array(784).fill(3e38));
+
+  it('run names the first layer to overflow, in text and in --json, and still exits 0', () => {
+    const json = cli('run', ...lenet, '--input', huge, '--json');
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout) as { warnings: string[] };
+    expect(out.warnings).toEqual([expect.stringMatching(/^layer 'conv1' \(Convolution\) is the first to give a non-finite value, .* from a finite input; output 'prob' holds NaN or Infinity/)]);
+    const text = cli('run', ...lenet, '--input', huge, '--engine', 'reference');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/\nwarning: layer 'conv1' \(Convolution\) is the first to give a non-finite value/);
+    const healthy = JSON.parse(cli('run', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.npy'), '--json').stdout) as { warnings: string[] };
+    expect(healthy.warnings).toEqual([]);
+  });
+
+  it('diff names the first non-finite layer of the candidate beside its diverged rows', () => {
+    const { code, stdout } = cli('diff', ...lenet, '--input', huge, '--json');
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { warnings: string[]; rows: { layer: string; status: string }[] };
+    expect(report.rows.find((r) => r.layer === 'prob')?.status).toBe('diverged');
+    expect(report.warnings).toEqual([expect.stringMatching(/^layer 'conv1' \(Convolution\) is the first to give a non-finite value/)]);
   });
 });

@@ -1,7 +1,7 @@
 /** `portafilter diff`: the converted model against the Caffe-semantics reference or real Caffe's dumps, layer by layer. */
 import { PortafilterError } from '../../shared/errors.js';
-import { compareModel } from '../engine/compare.js';
-import { dims, type DiffReport } from '../engine/diff.js';
+import { compareModel, type CompareReport } from '../engine/compare.js';
+import { dims } from '../engine/diff.js';
 import { parseEngineChoice, parseOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
@@ -18,7 +18,7 @@ export interface DiffFlags extends InputFlags {
   inputShape?: string[];
 }
 
-export async function diff(prototxt: string, caffemodel: string, flags: DiffFlags): Promise<DiffReport> {
+export async function diff(prototxt: string, caffemodel: string, flags: DiffFlags): Promise<CompareReport> {
   const naming = flags.naming ?? 'auto';
   if (naming !== 'auto' && naming !== 'layers' && naming !== 'blobs') throw new PortafilterError(`--naming expects auto, layers or blobs, got '${naming}'`);
   const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
@@ -34,7 +34,7 @@ export async function diff(prototxt: string, caffemodel: string, flags: DiffFlag
 
 const num = (v: number | undefined): string => (v === undefined ? '' : Number.isNaN(v) ? 'NaN' : v === 0 ? '0' : v.toExponential(2));
 
-export function diffTable(report: DiffReport): string {
+export function diffTable(report: CompareReport): string {
   const rows = report.rows.map((r, i) => [
     r.top === 0 ? r.layer : `${r.layer} [${r.top}]`,
     r.type,
@@ -64,5 +64,6 @@ export function diffTable(report: DiffReport): string {
   } else out.push(`all ${compared} compared outputs within tolerance`);
   if (compared === 0) out.push('note: nothing was compared: no dump file matched a layer or blob name');
   if (report.unmatched.length > 0) out.push(`note: ${report.unmatched.length} dump file(s) matched no layer or blob: ${report.unmatched.slice(0, 10).join(', ')}${report.unmatched.length > 10 ? ', …' : ''}`);
+  for (const w of report.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
 }

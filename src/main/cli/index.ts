@@ -9,17 +9,70 @@ import type { convert } from './convert.js';
 import type { diff } from './diff.js';
 import type { run } from './run.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+/** An option's value as given. Empty is refused: `--mean ''` is an unset shell variable, never a wish to be ignored. */
+function given(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a value, got an empty one');
+  return value;
+}
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
-  return port;
+const collect = (value: string, previous: string[] = []): string[] => [...previous, given(value)];
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const WHOLE = /^\d+$/;
+
+/**
+ * The one reader of numbers in options: decimal only, and finite. Number() alone would take 0x10 as 16
+ * and also 0b1, 0o7, Infinity, '' and ' 1 ', none of which a user types meaning a number here.
+ */
+export function parseDecimal(value: string, range: { whole?: boolean; min?: number; max?: number; expected?: string } = {}): number {
+  const { whole = false, min, max } = range;
+  const expected =
+    range.expected ??
+    (whole ? `a whole number in decimal digits${min !== undefined ? ` from ${min}` : ''}${max !== undefined ? ` to ${max}` : ''} (e.g. 5)` : 'a decimal number (e.g. -1.5, 1e-3, 0.017)');
+  if (value === '') throw new InvalidArgumentError(`expected ${expected}, got an empty value`);
+  if (!(whole ? WHOLE : DECIMAL).test(value))
+    throw new InvalidArgumentError(`expected ${expected}; ${whole ? 'hex, Infinity, spaces, signs, fractions and exponents' : 'hex, binary, octal, Infinity and spaces'} are not read as numbers`);
+  const n = Number(value);
+  if (!Number.isFinite(n) || (whole && !Number.isSafeInteger(n))) throw new InvalidArgumentError(`expected ${expected}; this one is too large to hold exactly`);
+  if ((min !== undefined && n < min) || (max !== undefined && n > max)) throw new InvalidArgumentError(`expected ${expected}`);
+  return n;
+}
+
+const decimal = (value: string): number => parseDecimal(value);
+const count = (value: string): number => parseDecimal(value, { whole: true, min: 1 });
+const parsePort = (value: string): number => parseDecimal(value, { whole: true, min: 0, max: 65535, expected: 'a port number from 0 to 65535 (0 = any free port)' });
+
+/** `104,117,123`: one decimal number per channel. */
+function decimals(value: string): number[] {
+  const parts = value.split(',');
+  return parts.map((part, i) => {
+    try {
+      return parseDecimal(part);
+    } catch (e) {
+      const which = parts.length === 1 ? '' : `value ${i + 1} of ${parts.length}${part === '' ? ' is empty' : ` ('${part}')`}: `;
+      throw new InvalidArgumentError(`${which}${(e as Error).message}; give one per channel, separated by commas (e.g. 104,117,123)`);
+    }
+  });
+}
+
+/**
+ * Commander's Command, except that a bad option value is one line: the help it prints after other
+ * usage errors would bury the line naming the option.
+ */
+class Cli extends Command {
+  override createCommand(name?: string): Command {
+    return new Cli(name);
+  }
+  override error(message: string, errorOptions?: { code?: string; exitCode?: number }): never {
+    if (errorOptions?.code === 'commander.invalidArgument') this.showHelpAfterError(false);
+    return super.error(message, errorOptions);
+  }
 }
 
 export function program(): Command {
-  const cli = new Command('portafilter')
+  const cli = new Cli('portafilter')
     .description('Migrate Caffe models to Keras / TensorFlow and prove the migrated model computes the same numbers.')
+    .configureOutput({ outputError: (text, write) => write(`portafilter: ${text}`) })
     .showHelpAfterError();
 
   cli
@@ -37,13 +90,13 @@ export function program(): Command {
   const inputOptions = (cmd: Command, engine: { default: string; help: string }): Command =>
     cmd
       .addOption(new Option('--input <file>', 'image (JPEG, PNG, …) or X.npy in Caffe layout N,C,H,W; NAME=FILE for a net with several inputs (repeatable)').argParser(collect))
-      .option('--mean <file>', 'mean to subtract: .binaryproto or .npy (full C,H,W image at the input size, else its per-channel mean)')
-      .option('--mean-values <values>', 'per-channel mean to subtract, in the net\'s channel order (e.g. 104,117,123 for B,G,R)')
-      .option('--scale <s>', 'multiply the input last (Transformer input_scale, e.g. 0.017)')
-      .option('--raw-scale <r>', 'multiply the [0,1] image first (Transformer raw_scale; default 255)')
+      .option('--mean <file>', 'mean to subtract: .binaryproto or .npy (full C,H,W image at the input size, else its per-channel mean)', given)
+      .option('--mean-values <values>', 'per-channel mean to subtract, in the net\'s channel order (e.g. 104,117,123 for B,G,R)', decimals)
+      .option('--scale <s>', 'multiply the input last (Transformer input_scale, e.g. 0.017)', decimal)
+      .option('--raw-scale <r>', 'multiply the [0,1] image first (Transformer raw_scale; default 255)', decimal)
       .option('--rgb', 'keep RGB channel order (default: swap to BGR, as most Caffe models expect)')
-      .option('--engine <engine>', `auto, tfjs (the Keras model on the best TF.js backend), tfjs-node-gpu, tfjs-node, onnxruntime, wasm, cpu or reference; ${engine.help}`, engine.default)
-      .option('--ordering <ordering>', 'the converted model\'s ordering: channels_last (TensorFlow, the default) or channels_first (Theano)')
+      .option('--engine <engine>', `auto, tfjs (the Keras model on the best TF.js backend), tfjs-node-gpu, tfjs-node, onnxruntime, wasm, cpu or reference; ${engine.help}`, given, engine.default)
+      .option('--ordering <ordering>', 'the converted model\'s ordering: channels_last (TensorFlow, the default) or channels_first (Theano)', given)
       .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
       .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
       .option('--json', 'print one JSON object');
@@ -56,9 +109,10 @@ export function program(): Command {
       .argument('<caffemodel>', 'trained weights'),
     { default: 'auto', help: 'auto takes the fastest that computes the model asked for (--ordering, --flip-kernels) and says which' },
   )
-    .option('--top <k>', 'how many classes to show per output', '5')
-    .option('--labels <file>', 'class names, one per line (synset_words.txt works)')
-    .option('--dump <dir>', "write DIR/<layer>.npy for every layer (Caffe layout; further tops DIR/<layer>__1.npy …)")
+    .option('--top <k>', 'how many classes to show per output', count, 5)
+    .option('--labels <file>', 'class names, one per line (synset_words.txt works)', given)
+    .option('--dump <dir>', "write DIR/<layer>.npy for every layer (Caffe layout; further tops DIR/<layer>__1.npy …)", given)
+    .option('--force', 'with --dump: write into a non-empty folder that is not an earlier Portafilter dump (files of the same names are replaced)')
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof run>[2]) => {
       const { run } = await import('./run.js');
       const { text, json } = await run(prototxt, caffemodel, { ...opts, input: opts.input ?? [] });
@@ -73,8 +127,8 @@ export function program(): Command {
       .argument('<caffemodel>', 'trained weights'),
     { default: 'tfjs', help: 'the default proves the converted Keras model, the artefact the exports carry' },
   )
-    .option('--against <dir|reference>', 'a folder of .npy dumps (named by layer, or by blob as pycaffe\'s net.blobs), or reference', 'reference')
-    .option('--naming <auto|layers|blobs>', 'how dump files are named', 'auto')
+    .option('--against <dir|reference>', 'a folder of .npy dumps (named by layer, or by blob as pycaffe\'s net.blobs), or reference', given, 'reference')
+    .option('--naming <auto|layers|blobs>', 'how dump files are named', given, 'auto')
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof diff>[2]) => {
       const { diff, diffTable } = await import('./diff.js');
       const report = await diff(prototxt, caffemodel, { ...opts, input: opts.input ?? [] });
@@ -88,11 +142,12 @@ export function program(): Command {
     .description('export the converted model: Keras .keras or .h5, TensorFlow.js, ONNX, or .npy weights')
     .argument('<prototxt>', 'network definition')
     .argument('<caffemodel>', 'trained weights (.caffemodel or a .npy weights folder)')
-    .requiredOption('--format <format>', 'keras | h5 | tfjs | onnx | npy')
-    .requiredOption('--out <path>', 'the file (.keras, .h5, .onnx) or folder (tfjs, npy) to write')
-    .option('--ordering <ordering>', 'channels_last (TensorFlow, the default) or channels_first (Theano)')
+    .requiredOption('--format <format>', 'keras | h5 | tfjs | onnx | npy', given)
+    .requiredOption('--out <path>', 'the file (.keras, .h5, .onnx) or folder (tfjs, npy) to write', given)
+    .option('--ordering <ordering>', 'channels_last (TensorFlow, the default) or channels_first (Theano)', given)
     .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
-    .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy')
+    .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy', given)
+    .option('--force', 'replace what is at --out: a file, or a folder holding an earlier Portafilter export of the same format')
     .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
     .option('--json', 'print one JSON object')
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof convert>[2]) => {

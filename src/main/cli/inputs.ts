@@ -4,32 +4,28 @@ import { prepareInputs as prepare } from '../engine/inputs.js';
 import type { Blob } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
 
+/** As commander gives them: empty values and non-decimal numbers are refused there (index.ts). */
 export interface InputFlags {
   input: string[];
   mean?: string;
-  meanValues?: string;
-  scale?: string;
-  rawScale?: string;
+  meanValues?: number[];
+  scale?: number;
+  rawScale?: number;
   rgb?: boolean;
 }
 
-const number = (flag: string, v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new PortafilterError(`${flag} expects a number, got '${v}'`);
-  return n;
-};
-
-/** Checks and parses the flags (in the flags' own words), then reads the inputs and reshapes the net to them. */
+/** Reads the inputs and reshapes the net to them; messages name the flags. */
 export async function prepareInputs(model: CaffeNet, flags: InputFlags): Promise<{ model: CaffeNet; inputs: Record<string, Blob> }> {
   if (flags.input.length === 0) throw new PortafilterError('give an input: --input IMAGE or --input X.npy');
-  if (flags.mean && flags.meanValues) throw new PortafilterError('give either --mean FILE or --mean-values, not both');
+  if (flags.mean !== undefined && flags.meanValues !== undefined) throw new PortafilterError('give either --mean FILE or --mean-values, not both');
   return prepare(model, {
     inputs: flags.input,
     rgb: flags.rgb,
-    rawScale: flags.rawScale !== undefined ? number('--raw-scale', flags.rawScale) : undefined,
-    scale: flags.scale !== undefined ? number('--scale', flags.scale) : undefined,
+    rawScale: flags.rawScale,
+    scale: flags.scale,
     mean: flags.mean,
-    meanValues: !flags.mean && flags.meanValues ? flags.meanValues.split(',').map((v) => number('--mean-values', v)) : undefined,
+    meanValues: flags.meanValues,
     nameHint: '--input NAME=FILE',
+    names: { scale: '--scale', rawScale: '--raw-scale', mean: '--mean', meanValues: '--mean-values', inputShape: '--input-shape' },
   });
 }

@@ -1,7 +1,8 @@
 /** `portafilter run`: the converted model on one input — top-k predictions, every layer's output on request. */
-import { readFileSync } from 'node:fs';
 import { PortafilterError } from '../../shared/errors.js';
-import { writeDump } from '../engine/dump.js';
+import { readInputFile } from '../caffe/input-file.js';
+import { prepareDump, writeDump } from '../engine/dump.js';
+import { nonFiniteWarnings } from '../engine/finite.js';
 import { createEngine, parseEngineChoice, parseOrdering } from '../engine/index.js';
 import type { Blob } from '../layers/types.js';
 import { loadCaffeNet } from '../net/model.js';
@@ -11,12 +12,15 @@ import { prepareInputs, type InputFlags } from './inputs.js';
 import { parseInputShapes } from './inspect.js';
 
 export interface RunFlags extends InputFlags {
-  top?: string;
+  /** A whole number from 1 (index.ts parses it). */
+  top?: number;
   labels?: string;
   engine?: string;
   ordering?: string;
   flipKernels?: boolean;
   dump?: string;
+  /** Write the dump into a non-empty folder that is not an earlier dump. */
+  force?: boolean;
   json?: boolean;
   inputShape?: string[];
 }
@@ -29,12 +33,11 @@ export interface Prediction {
 
 /** synset_words.txt lines ("n01440764 tench, Tinca tinca") or one label per line. */
 export function readLabels(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PortafilterError(`cannot read the labels: ${(e as Error).message}`, { file });
-  }
+  const text = readInputFile(file, (reason, cause) => {
+    const e = new PortafilterError(`cannot read the labels: ${reason.replace(/^cannot read: /, '')}`, { file });
+    if (cause !== undefined) e.cause = cause;
+    return e;
+  }).toString('utf8');
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   return lines.map((l) => l.replace(/^n\d{8}\s+/, '').trim());
@@ -57,9 +60,12 @@ export function topK(value: Blob, k: number, labels?: string[]): Prediction[][] 
 const isClassScores = (v: Blob): boolean => v.shape.length === 2 || (v.shape.length === 4 && v.shape[2] === 1 && v.shape[3] === 1);
 
 export async function run(prototxt: string, caffemodel: string, flags: RunFlags): Promise<{ text: string; json: unknown }> {
-  const k = flags.top !== undefined ? Number(flags.top) : 5;
-  if (!Number.isInteger(k) || k < 1) throw new PortafilterError(`--top expects a positive whole number, got '${flags.top}'`);
-  const labels = flags.labels ? readLabels(flags.labels) : undefined;
+  const k = flags.top ?? 5;
+  if (!Number.isSafeInteger(k) || k < 1) throw new PortafilterError(`--top expects a whole number from 1, got ${k}`);
+  const labels = flags.labels !== undefined ? readLabels(flags.labels) : undefined;
+  if (flags.force && flags.dump === undefined) throw new PortafilterError('--force is for --dump DIR (writing into a folder of other files); there is no --dump here');
+  // Before the model is read and run: a bad dump folder fails in a second, not after the forward pass.
+  const dumpFolder = flags.dump !== undefined ? prepareDump(flags.dump, { force: flags.force }) : undefined;
   const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
   const { model, inputs } = await prepareInputs(loaded, flags);
   const engine = await createEngine(model, {
@@ -68,8 +74,9 @@ export async function run(prototxt: string, caffemodel: string, flags: RunFlags)
     flipKernels: flags.flipKernels,
   });
   try {
-    const result = await engine.run(inputs, { capture: flags.dump !== undefined });
-    const dumped = flags.dump ? writeDump(flags.dump, result) : [];
+    const result = await engine.run(inputs, { capture: dumpFolder !== undefined });
+    const warnings = await nonFiniteWarnings(engine, inputs, result, dumpFolder !== undefined);
+    const dumped = dumpFolder ? writeDump(dumpFolder, result) : [];
     const outputs = result.outputs.map((o) => ({
       blob: o.blob,
       shape: o.value.shape,
@@ -85,7 +92,8 @@ export async function run(prototxt: string, caffemodel: string, flags: RunFlags)
       inputs: Object.entries(inputs).map(([name, b]) => ({ name, shape: b.shape })),
       outputs,
       milliseconds: Math.round(result.milliseconds * 100) / 100,
-      ...(flags.dump ? { dump: { dir: flags.dump, files: dumped.length } } : {}),
+      ...(flags.dump !== undefined ? { dump: { dir: flags.dump, files: dumped.length } } : {}),
+      warnings,
     };
     const lines = [
       ...engineLines(result, engine.skipped, ` (${result.milliseconds.toFixed(1)} ms)`),
@@ -98,7 +106,8 @@ export async function run(prototxt: string, caffemodel: string, flags: RunFlags)
         for (const p of preds) lines.push(`  ${p.score.toFixed(6)}  ${String(p.index).padStart(4)}${p.label ? `  ${p.label}` : ''}`);
       });
     }
-    if (flags.dump) lines.push(`wrote ${dumped.length} layer outputs to ${flags.dump}`);
+    if (flags.dump !== undefined) lines.push(`wrote ${dumped.length} layer outputs to ${flags.dump}`);
+    for (const w of warnings) lines.push(`warning: ${w}`);
     return { text: lines.join('\n'), json };
   } finally {
     engine.dispose();

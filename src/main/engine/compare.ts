@@ -8,6 +8,7 @@ import type { Ordering } from '../keras/spec.js';
 import type { Blob } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
 import { diffRuns, expectedFromDumps, expectedFromRun, type DiffReport } from './diff.js';
+import { firstNonFiniteLayer, nonFiniteWarning } from './finite.js';
 import { createEngine, type EngineChoice } from './index.js';
 
 export interface CompareOptions {
@@ -23,8 +24,11 @@ export interface CompareOptions {
   signal?: AbortSignal;
 }
 
+/** A comparison, and what it found besides the rows: the first layer of the candidate to give NaN or Infinity. */
+export type CompareReport = DiffReport & { warnings: string[] };
+
 /** `model` already fits `inputs` (engine/inputs.ts' prepareInputs). */
-export async function compareModel(model: CaffeNet, inputs: Record<string, Blob>, options: CompareOptions = {}): Promise<DiffReport> {
+export async function compareModel(model: CaffeNet, inputs: Record<string, Blob>, options: CompareOptions = {}): Promise<CompareReport> {
   const progress = options.onProgress ?? (() => undefined);
   const { signal } = options;
   progress('building the engine');
@@ -37,20 +41,23 @@ export async function compareModel(model: CaffeNet, inputs: Record<string, Blob>
     progress('running the converted model');
     const candidate = await engine.run(inputs, { capture: true, signal });
     const skipped = engine.skipped;
+    // A NaN row is already 'diverged'; the warning says where the candidate's numbers stopped being numbers.
+    const nonFinite = firstNonFiniteLayer(candidate.layers);
+    const warnings = nonFinite ? [nonFiniteWarning(nonFinite, candidate.outputs)] : [];
     if (against === 'reference') {
       progress('running the reference');
       const reference = await createEngine(model, { engine: 'reference' });
       try {
         const expected = await reference.run(inputs, { capture: true, signal });
         progress('comparing');
-        return { ...diffRuns(candidate, expectedFromRun(expected), model, 'reference'), skipped, unmatched: [] };
+        return { ...diffRuns(candidate, expectedFromRun(expected), model, 'reference'), skipped, unmatched: [], warnings };
       } finally {
         reference.dispose();
       }
     }
     progress('comparing');
     const dumps = expectedFromDumps(against, model, options.naming ?? 'auto');
-    return { ...diffRuns(candidate, dumps.expected, model, against), skipped, naming: dumps.naming, unmatched: dumps.unmatched };
+    return { ...diffRuns(candidate, dumps.expected, model, against), skipped, naming: dumps.naming, unmatched: dumps.unmatched, warnings };
   } finally {
     engine.dispose();
   }

@@ -12,6 +12,7 @@ import { PortafilterError } from '../../shared/errors.js';
 import { buildKerasModel } from '../keras/build.js';
 import type { Ordering } from '../keras/spec.js';
 import type { CaffeNet } from '../net/model.js';
+import { checkMemory } from './memory.js';
 import { createOnnxEngine, loadOrt } from './onnx-engine.js';
 import { createReferenceEngine } from './reference.js';
 import type { TfjsBackendName } from './tfjs-backends.js';
@@ -86,6 +87,8 @@ async function make(model: CaffeNet, name: EngineName, options: EngineOptions): 
 
 /** The engine to run `model` on, with the engines `auto` (or `tfjs`) passed over and why. */
 export async function createEngine(model: CaffeNet, options: EngineOptions = {}): Promise<Engine & { skipped: SkippedEngine[] }> {
+  // Before any engine allocates: a shape too large for this machine is refused, not swapped through.
+  checkMemory(model);
   if (options.flipKernels && (options.ordering ?? DEFAULT_ORDERING) !== 'channels_first')
     throw new PortafilterError('--flip-kernels is only for the channels_first (Theano) ordering: give --ordering channels_first with it');
   const choice = options.engine ?? 'auto';

@@ -7,6 +7,7 @@
  * (LeNet's x/256, MTCNN's (x-127.5)/128) reproduce exactly.
  */
 import { PortafilterError } from '../../shared/errors.js';
+import { readInputFile } from '../caffe/input-file.js';
 import { readMean } from '../caffe/mean.js';
 import { npyToFloat32, readNpy } from '../caffe/npy.js';
 import type { Blob } from '../layers/types.js';
@@ -41,11 +42,17 @@ const GRAY = [0.2125, 0.7154, 0.0721];
  * and EXIF orientation are ignored, as skimage.io.imread (pycaffe) and OpenCV's decoders ignore profiles.
  */
 export async function loadImage(path: string): Promise<Image> {
+  // Read here, not by sharp: libvips opens the path itself and would wait forever on a FIFO.
+  const bytes = readInputFile(path, (reason, cause) => {
+    const e = new PortafilterError(`cannot read the image: ${reason.replace(/^cannot read: /, '')}`, { file: path });
+    if (cause !== undefined) e.cause = cause;
+    return e;
+  });
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     // sharp (libvips) is loaded on the first image: runs on .npy inputs never pay for it.
     const { default: sharp } = await import('sharp');
-    raw = await sharp(path, { ignoreIcc: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    raw = await sharp(bytes, { ignoreIcc: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new PortafilterError(`cannot read the image: ${(e as Error).message}`, { file: path });
   }
