@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkerService } from '../../src/main/service/worker-client.js';
 import { fixture } from '../helpers/fixtures.js';
@@ -34,4 +37,83 @@ describe('the service in a worker thread', () => {
     const outcome = await call.then(() => 'finished', (e: Error) => e.message);
     expect(['finished', 'cancelled']).toContain(outcome);
   });
+});
+
+/** A V2 prototxt of `n` small layers (a chain of ReLUs after an Input): seconds to parse, tiny weights. */
+function longChain(n: number): string {
+  const lines = ['name: "long"', 'layer { name: "data" type: "Input" top: "x0" input_param { shape { dim: 1 dim: 1 dim: 2 dim: 2 } } }'];
+  for (let i = 1; i <= n; i++) lines.push(`layer { name: "r${i}" type: "ReLU" bottom: "x${i - 1}" top: "x${i}" }`);
+  return lines.join('\n') + '\n';
+}
+
+describe('a pool of workers, one per open model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portafilter-pool-'));
+  const long = join(dir, 'long.prototxt');
+  writeFileSync(long, longChain(300_000));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("answers another client's calls while one model's long parse runs", async () => {
+    const pool = createWorkerService();
+    try {
+      await pool.call('version', {}); // the utility worker is up before the race starts
+      let opened = false;
+      const opening = pool.call('openModel', { prototxt: long }).then(() => (opened = true));
+      const version = await pool.call('version', {});
+      expect(version.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect((await pool.call('demoModel', {})).title).toMatch(/LeNet/);
+      expect(opened).toBe(false); // the long one is still parsing: nothing waited behind it
+      await opening;
+    } finally {
+      pool.dispose();
+    }
+  }, 120_000);
+
+  it('stops a parse mid-way when its openModel is cancelled, and keeps serving', async () => {
+    const pool = createWorkerService();
+    try {
+      const abort = new AbortController();
+      const cancelled = pool.call('openModel', { prototxt: long }, { signal: abort.signal });
+      let other = false;
+      const uncancelled = pool.call('openModel', { prototxt: long }).then(() => (other = true));
+      setTimeout(() => abort.abort(), 200);
+      await expect(cancelled).rejects.toThrow('cancelled');
+      expect(other).toBe(false); // the same parse, not cancelled, is still running: the cancel did not wait for it
+      expect((await pool.call('version', {})).node).toBe(process.versions.node);
+      await uncancelled;
+    } finally {
+      pool.dispose();
+    }
+  }, 120_000);
+
+  it('closes the least recently used model past its cap, and says so when it is asked for', async () => {
+    const pool = createWorkerService({ maxModels: 2 });
+    try {
+      const demo = await pool.call('demoModel', {});
+      const open = () => pool.call('openModel', { prototxt: demo.prototxt, caffemodel: demo.caffemodel });
+      const a = await open();
+      const b = await open();
+      await pool.call('convertModel', { id: a.id, format: 'onnx', out: join(dir, 'a.onnx') }); // a is now the more recent
+      const c = await open();
+      await expect(pool.call('convertModel', { id: b.id, format: 'onnx', out: join(dir, 'b.onnx') })).rejects.toThrow(
+        `no open model with id '${b.id}': at most 2 models stay open, and this one was used least recently`,
+      );
+      for (const m of [a, c]) expect((await pool.call('convertModel', { id: m.id, format: 'onnx', out: join(dir, `${m.id}.onnx`) })).format).toBe('onnx');
+      expect(await pool.call('closeModel', { id: a.id })).toEqual({ closed: true });
+      await expect(pool.call('convertModel', { id: a.id, format: 'onnx', out: join(dir, 'again.onnx') })).rejects.toThrow('closed by its client');
+    } finally {
+      pool.dispose();
+    }
+  }, 120_000);
+
+  it('fails the calls of a worker that dies with the reason, and serves on', async () => {
+    // A small heap, so the long net's parse runs its worker out of memory.
+    const pool = createWorkerService({ resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 8 } });
+    try {
+      await expect(pool.call('openModel', { prototxt: long })).rejects.toThrow(/stopped \(it ran out of memory\)/);
+      const demo = await pool.call('demoModel', {});
+      expect((await pool.call('openModel', { prototxt: demo.prototxt, caffemodel: demo.caffemodel })).layers).toHaveLength(9);
+    } finally {
+      pool.dispose();
+    }
+  }, 120_000);
 });

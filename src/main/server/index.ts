@@ -10,13 +10,15 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname } from 'node:path';
+import { homedir } from 'node:os';
+import { extname, isAbsolute, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Progress } from '../../shared/api.js';
 import { CALL_ID_PATTERN } from '../../shared/bridge.js';
 import { API_PATH, ClientMessage, TOKEN_PARAM, decodeWire, encodeWire, type ServerMessage } from '../../shared/transport.js';
 import { CallRegistry, checkCall, failure, serializeError } from '../service/dispatch.js';
+import { mapPaths } from '../service/path-fields.js';
 import type { Service } from '../service/types.js';
 import { SECURITY_HEADERS, isAllowedOrigin, isLoopbackHost, newToken, tokenMatches } from './security.js';
 import { contentType, isDocumentPath, resolveStaticFile } from './static.js';
@@ -47,6 +49,15 @@ const MAX_MESSAGE_BYTES = 1 << 20;
 /** Close codes (RFC 6455): 1003 unsupported data, 1008 policy violation. */
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_POLICY = 1008;
+
+/**
+ * A path typed in the page means what it would in the user's shell at home: relative to the home
+ * folder (`~/x` too), never to wherever the server happened to be started.
+ */
+export function fromHome(path: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(homedir(), path);
+}
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? newToken();
@@ -154,9 +165,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const checked = checkCall(message.method, message.request);
       if ('error' in checked) return reply({ id: message.id, error: checked.error });
       const onProgress = (progress: Progress): void => reply({ id: message.id, progress });
-      void calls.run(message.id, checked, onProgress).then((outcome) => reply({ id: message.id, ...outcome }));
+      const call = { ...checked, request: mapPaths(checked.method, checked.request, fromHome) };
+      void calls.run(message.id, call, onProgress).then((outcome) => reply({ id: message.id, ...outcome }));
     });
-    ws.on('close', () => calls.cancelAll());
+    // A closed socket (the page closed or reloaded) takes its calls and its models with it.
+    ws.on('close', () => calls.release());
     ws.on('error', () => ws.terminate());
   }
 

@@ -88,9 +88,13 @@ export interface CallRegistryLimits {
 
 const DEFAULT_LIMITS: CallRegistryLimits = { maxInFlight: 32, progressIntervalMs: 50 };
 
-/** The calls one peer (a webContents, a WebSocket) has running, by the peer's own call ids. */
+/**
+ * The calls one peer (a webContents, a WebSocket) has running, by the peer's own call ids, and the
+ * models it opened: when the peer goes (its socket closes, its page reloads) `release` closes them.
+ */
 export class CallRegistry {
   private readonly running = new Map<string, AbortController>();
+  private readonly opened = new Set<string>();
   private readonly limits: CallRegistryLimits;
 
   constructor(
@@ -115,7 +119,10 @@ export class CallRegistry {
         signal: controller.signal,
         onProgress: throttle(onProgress, this.limits.progressIntervalMs, controller.signal),
       });
+      if (call.method === 'openModel' && typeof (result as { id?: unknown })?.id === 'string') this.opened.add((result as { id: string }).id);
+      if (call.method === 'closeModel') this.opened.delete((call.request as { id: string }).id);
       // A service that finishes despite the abort still reports a cancel: the caller asked for one.
+      if (controller.signal.aborted && call.method === 'openModel' && this.opened.has((result as { id: string }).id)) this.closeQuietly((result as { id: string }).id);
       return controller.signal.aborted ? { error: serializeError(undefined, true) } : { result };
     } catch (e) {
       return { error: serializeError(e, controller.signal.aborted) };
@@ -132,6 +139,17 @@ export class CallRegistry {
 
   cancelAll(): void {
     for (const controller of this.running.values()) controller.abort();
+  }
+
+  /** The peer is gone: its calls are cancelled and the models it opened are closed. */
+  release(): void {
+    this.cancelAll();
+    for (const id of [...this.opened]) this.closeQuietly(id);
+  }
+
+  private closeQuietly(id: string): void {
+    this.opened.delete(id);
+    this.service.call('closeModel', { id }).catch(() => undefined);
   }
 }
 
