@@ -1,15 +1,16 @@
 /**
- * The sandboxed preload: exposes `window.portafilter` (call, cancel, pickFile, pickSavePath) and nothing else.
+ * The sandboxed preload: exposes `window.portafilter` (call, cancel, pickFile, pickSavePath, chooseDropped) and nothing else.
  * No ipcRenderer, no event objects and no Node reach the page: each exposed function forwards plain
  * data on one fixed channel. Main validates everything again; the checks here only keep malformed
  * ids out of channel names.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { Progress } from '../shared/api.js';
 import {
   CALL_ID_PATTERN,
   IPC_CALL,
   IPC_CANCEL,
+  IPC_CHOOSE_DROPPED,
   IPC_PICK_FILE,
   IPC_PICK_SAVE_PATH,
   ipcProgressChannel,
@@ -17,6 +18,7 @@ import {
   isSaveKind,
   isSuggestedPath,
   type CallOutcome,
+  type DroppedPath,
   type FileKind,
   type PortafilterBridge,
   type SaveKind,
@@ -49,6 +51,18 @@ const bridge: PortafilterBridge = {
   async pickSavePath(kind: SaveKind, suggested: string): Promise<string | null> {
     if (!isSaveKind(kind) || !isSuggestedPath(suggested)) return null;
     return (await ipcRenderer.invoke(IPC_PICK_SAVE_PATH, kind, suggested)) as string | null;
+  },
+  async chooseDropped(file: File): Promise<DroppedPath | null> {
+    // The path comes from Chromium's record of the File, which only a drop, a file input or a paste
+    // by the user fills in; the page cannot name a path here, only hand over a File it was given.
+    let path: string;
+    try {
+      path = webUtils.getPathForFile(file);
+    } catch {
+      return null;
+    }
+    if (!path) return null;
+    return (await ipcRenderer.invoke(IPC_CHOOSE_DROPPED, path)) as DroppedPath | null;
   },
 };
 

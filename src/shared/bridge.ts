@@ -11,6 +11,7 @@ export const IPC_CALL = 'portafilter:call';
 export const IPC_CANCEL = 'portafilter:cancel';
 export const IPC_PICK_FILE = 'portafilter:pickFile';
 export const IPC_PICK_SAVE_PATH = 'portafilter:pickSavePath';
+export const IPC_CHOOSE_DROPPED = 'portafilter:chooseDropped';
 /** Progress of one call travels on its own channel, so a renderer only hears the calls it made. */
 export const ipcProgressChannel = (callId: string): string => `portafilter:progress:${callId}`;
 
@@ -54,14 +55,31 @@ export const isSaveKind = (value: unknown): value is SaveKind => typeof value ==
 /** A path the page may suggest to the save dialog: a string of sane length, no NUL (as api.ts bounds paths). */
 export const isSuggestedPath = (value: unknown): value is string => typeof value === 'string' && value.length <= 4096 && !value.includes('\0');
 
+/** A file or folder dropped on the window, now readable by the window's calls. */
+export interface DroppedPath {
+  path: string;
+  /** A folder (of .npy weights, say): what is under it is readable too. */
+  folder: boolean;
+}
+
 /** What the preload exposes as `window.portafilter`, and nothing more. */
 export interface PortafilterBridge {
   /** Starts a call; `id` is the caller's handle for `cancel` and scopes its progress events. */
   call(id: string, method: string, request: unknown, onProgress?: (progress: Progress) => void): Promise<CallOutcome>;
   /** Aborts a running call; its `call` promise then settles with a failure. */
   cancel(id: string): void;
-  /** Shows the native open-file dialog; resolves to the chosen path, or null when dismissed. */
+  /** Shows the native open-file dialog; resolves to the chosen path, which the calls may then read, or null when dismissed. */
   pickFile(kind: FileKind): Promise<string | null>;
-  /** Shows the native save dialog for an export, starting at `suggested` ('' for none); the chosen path, or null when dismissed. */
+  /**
+   * Shows the native save dialog for an export, starting at `suggested` ('' for none); the chosen
+   * path, which convertModel may then write (a folder format: the folder and what is under it), or
+   * null when dismissed.
+   */
   pickSavePath(kind: SaveKind, suggested: string): Promise<string | null>;
+  /**
+   * Makes a file dropped on the window (a File of the drop's DataTransfer) usable by the calls;
+   * resolves to its path, or null for a File that no user gesture brought in (one the page made,
+   * which has no path on disk).
+   */
+  chooseDropped(file: File): Promise<DroppedPath | null>;
 }

@@ -7,19 +7,24 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, type MenuItemConstructorOptions, type WebFrameMain } from 'electron';
 import { launchTargetFromArgs, writeLaunchQuery, type LaunchTarget } from '../../shared/launch.js';
+import { resourcePath } from '../paths.js';
 import { CONTENT_SECURITY_POLICY } from '../server/security.js';
 import { createWorkerService } from '../service/worker-client.js';
 import type { Service } from '../service/types.js';
+import { UserPaths } from './access.js';
+import { builtForDev, devServerUrl as chooseDevServerUrl } from './dev-server.js';
 import { registerIpc } from './ipc.js';
 import { APP_ENTRY, isAppSchemeUrl, registerAppScheme, serveAppScheme } from './protocol.js';
+import { RECENTS_FILE, RecentFiles } from './recents.js';
 import { createMainWindow, hardenContents } from './window.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const preloadPath = join(here, '../preload/index.cjs');
 const rendererDir = join(here, '../renderer');
 
-// `electron-vite dev` serves the renderer with hot reload and names it here; never in a packaged app.
-const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+// `electron-vite dev` serves the renderer with hot reload and names it here. Vite writes
+// import.meta.env into the build, DEV true only in that mode: `npm start` and packaged builds ignore the variable.
+const devServerUrl = chooseDevServerUrl(builtForDev(import.meta.env), process.env.ELECTRON_RENDERER_URL);
 const devOrigin = devServerUrl ? new URL(devServerUrl).origin : undefined;
 
 const isAppUrl = (raw: string): boolean => {
@@ -72,19 +77,38 @@ function hardenSession(): void {
 
 let mainWindow: BrowserWindow | undefined;
 let service: Service | undefined;
+let paths: UserPaths | undefined;
+
+/** The model named on the command line is the user's choice, as a dialog pick is; granted before the page asks for it. */
+async function grantLaunchTarget(target: LaunchTarget): Promise<void> {
+  if (target.kind !== 'model' || !paths) return;
+  for (const file of [target.prototxt, target.caffemodel]) {
+    if (file === undefined) continue;
+    const outcome = await paths.grantRead(file, true);
+    // The page still opens it and shows the user the same reason as a refusal.
+    if ('problem' in outcome) console.warn(`portafilter: ${outcome.problem}`);
+  }
+}
 
 function openWindow(target: LaunchTarget): void {
   mainWindow = createMainWindow({ preload: preloadPath, url: pageUrl(target) });
   mainWindow.on('closed', () => (mainWindow = undefined));
 }
 
-function start(): void {
+async function start(): Promise<void> {
   hardenSession();
   serveAppScheme(rendererDir);
   service = createWorkerService();
-  registerIpc(service, isAppFrame);
+  paths = new UserPaths(undefined, new RecentFiles(join(app.getPath('userData'), RECENTS_FILE)));
+  await paths.restore();
+  // The bundled demo and its sample images are the app's own files, readable by the window always.
+  const demo = await paths.grantRead(resourcePath('demo'), false);
+  if ('problem' in demo) throw new Error(`the bundled demo cannot be opened: ${demo.problem}`);
+  registerIpc(service, isAppFrame, paths);
   Menu.setApplicationMenu(applicationMenu());
-  openWindow(launchTarget(process.argv, process.cwd()));
+  const target = launchTarget(process.argv, process.cwd());
+  await grantLaunchTarget(target);
+  openWindow(target);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) openWindow({ kind: 'demo' });
   });
@@ -101,10 +125,12 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   app.on('second-instance', (_event, argv, workingDirectory) => {
     const target = launchTarget(argv, workingDirectory);
-    if (!mainWindow) return openWindow(target);
-    if (target.kind === 'model') void mainWindow.loadURL(pageUrl(target));
-    if (mainWindow.isMinimized()) mainWindow.restore();
-    mainWindow.focus();
+    void grantLaunchTarget(target).then(() => {
+      if (!mainWindow) return openWindow(target);
+      if (target.kind === 'model') void mainWindow.loadURL(pageUrl(target));
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    });
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

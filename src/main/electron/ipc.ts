@@ -1,14 +1,17 @@
 /**
  * The IPC side of the bridge: `portafilter:call` runs any method of the API, `portafilter:cancel`
  * aborts one, `portafilter:pickFile` shows the native open dialog and `portafilter:pickSavePath` the
- * save dialog for an export. Validation and the call table
- * live in service/dispatch.ts, shared with the web host.
+ * save dialog for an export, `portafilter:chooseDropped` takes a file dropped on the window.
+ * Validation and the call table live in service/dispatch.ts, shared with the web host; what the
+ * user chose, and the check that a call names nothing else, in access.ts.
  */
+import { isAbsolute } from 'node:path';
 import { BrowserWindow, dialog, ipcMain, type OpenDialogOptions, type SaveDialogOptions, type WebContents, type WebFrameMain } from 'electron';
 import {
   FILE_FILTERS,
   IPC_CALL,
   IPC_CANCEL,
+  IPC_CHOOSE_DROPPED,
   IPC_PICK_FILE,
   IPC_PICK_SAVE_PATH,
   SAVE_FILTERS,
@@ -17,14 +20,22 @@ import {
   isSaveKind,
   isSuggestedPath,
   type CallOutcome,
+  type DroppedPath,
 } from '../../shared/bridge.js';
 import { CallRegistry, failure, parseIpcCall } from '../service/dispatch.js';
 import type { Service } from '../service/types.js';
+import type { ChosenPath, UserPaths } from './access.js';
 
 /** Which frames may use the API: the app's own top-level page, nothing it might embed or open. */
 export type FrameCheck = (frame: WebFrameMain | null) => boolean;
 
-export function registerIpc(service: Service, isAppFrame: FrameCheck): () => void {
+/** A grant that failed (a path that cannot be resolved) reaches the page as a rejected pick with the reason. */
+function granted(outcome: ChosenPath | { problem: string }): ChosenPath {
+  if ('problem' in outcome) throw new Error(`Portafilter cannot use that path: ${outcome.problem}`);
+  return outcome;
+}
+
+export function registerIpc(service: Service, isAppFrame: FrameCheck, paths: UserPaths): () => void {
   const registries = new Map<number, CallRegistry>();
 
   const registryFor = (contents: WebContents): CallRegistry => {
@@ -32,12 +43,15 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck): () => voi
     if (!registry) {
       const created = new CallRegistry(service);
       registries.set(contents.id, created);
-      // A closed or crashed window's work is abandoned, not left running for nobody.
+      // A closed window's work and models are abandoned, not kept for nobody; so are a reloaded page's.
       contents.once('destroyed', () => {
-        created.cancelAll();
+        created.release();
         registries.delete(contents.id);
       });
-      contents.on('render-process-gone', () => created.cancelAll());
+      contents.on('render-process-gone', () => created.release());
+      contents.on('did-start-navigation', (details) => {
+        if (details.isMainFrame && !details.isSameDocument) created.release();
+      });
       registry = created;
     }
     return registry;
@@ -47,6 +61,8 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck): () => voi
     if (!isAppFrame(event.senderFrame)) return failure('refused: the call did not come from the Portafilter window');
     const parsed = parseIpcCall(payload);
     if ('error' in parsed) return parsed;
+    const refused = await paths.checkCall(parsed.call.method, parsed.call.request);
+    if (refused) return refused;
     const sender = event.sender;
     const channel = ipcProgressChannel(parsed.id);
     return registryFor(sender).run(parsed.id, parsed.call, (progress) => {
@@ -68,10 +84,11 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck): () => voi
     };
     const owner = BrowserWindow.fromWebContents(event.sender);
     const picked = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
-    return picked.canceled || picked.filePaths.length === 0 ? null : picked.filePaths[0];
+    if (picked.canceled || picked.filePaths.length === 0) return null;
+    return granted(await paths.grantRead(picked.filePaths[0], true)).path;
   });
 
-  // Only suggests and returns a path: nothing is written until the page calls convertModel with it.
+  // Only suggests, grants and returns a path: nothing is written until the page calls convertModel with it.
   ipcMain.handle(IPC_PICK_SAVE_PATH, async (event, kind: unknown, suggested: unknown): Promise<string | null> => {
     if (!isAppFrame(event.senderFrame) || !isSaveKind(kind) || !isSuggestedPath(suggested)) return null;
     const filter = SAVE_FILTERS[kind];
@@ -84,15 +101,24 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck): () => voi
     if (suggested) options.defaultPath = suggested;
     const owner = BrowserWindow.fromWebContents(event.sender);
     const picked = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options);
-    return picked.canceled || !picked.filePath ? null : picked.filePath;
+    if (picked.canceled || !picked.filePath) return null;
+    return granted(await paths.grantWrite(picked.filePath, filter ? 'file' : 'tree')).path;
+  });
+
+  // The preload sends only what webUtils.getPathForFile found for a File the page handed it, which a
+  // page cannot forge: the page has no way to send on this channel by itself.
+  ipcMain.handle(IPC_CHOOSE_DROPPED, async (event, path: unknown): Promise<DroppedPath | null> => {
+    if (!isAppFrame(event.senderFrame) || !isSuggestedPath(path) || !isAbsolute(path)) return null;
+    return granted(await paths.grantRead(path, true));
   });
 
   return () => {
     ipcMain.removeHandler(IPC_CALL);
     ipcMain.removeHandler(IPC_PICK_FILE);
     ipcMain.removeHandler(IPC_PICK_SAVE_PATH);
+    ipcMain.removeHandler(IPC_CHOOSE_DROPPED);
     ipcMain.removeAllListeners(IPC_CANCEL);
-    for (const registry of registries.values()) registry.cancelAll();
+    for (const registry of registries.values()) registry.release();
     registries.clear();
   };
 }

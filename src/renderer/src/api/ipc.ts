@@ -1,6 +1,6 @@
 /** The API over the Electron preload bridge (`window.portafilter`). */
 import type { CallOptions, Method, Request, Response } from '../../../shared/api.js';
-import type { FileKind, PortafilterBridge, SaveKind } from '../../../shared/bridge.js';
+import type { DroppedPath, FileKind, PortafilterBridge, SaveKind } from '../../../shared/bridge.js';
 import { ApiError, abortError, type ApiClient, type ConnectionState } from './types.js';
 
 export class IpcClient implements ApiClient {
@@ -8,11 +8,13 @@ export class IpcClient implements ApiClient {
   readonly endpoint = 'Electron';
   readonly pickFile: (kind: FileKind) => Promise<string | null>;
   readonly pickSavePath: (kind: SaveKind, suggested: string) => Promise<string | null>;
+  readonly chooseDropped: (file: File) => Promise<DroppedPath | null>;
   private nextId = 1;
 
   constructor(private readonly bridge: PortafilterBridge) {
     this.pickFile = (kind) => bridge.pickFile(kind);
     this.pickSavePath = (kind, suggested) => bridge.pickSavePath(kind, suggested);
+    this.chooseDropped = (file) => bridge.chooseDropped(file);
   }
 
   async call<M extends Method>(method: M, request: Request<M>, options: CallOptions = {}): Promise<Response<M>> {

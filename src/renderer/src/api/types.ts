@@ -1,6 +1,6 @@
 /** What every renderer-side transport provides, and the errors its calls end with. */
 import type { PortafilterApi } from '../../../shared/api.js';
-import type { FileKind, SaveKind } from '../../../shared/bridge.js';
+import type { DroppedPath, FileKind, SaveKind } from '../../../shared/bridge.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -14,6 +14,8 @@ export interface ApiClient extends PortafilterApi {
   readonly pickFile?: (kind: FileKind) => Promise<string | null>;
   /** The native save dialog for an export, starting at a suggested path; absent on the web host. */
   readonly pickSavePath?: (kind: SaveKind, suggested: string) => Promise<string | null>;
+  /** A file or folder dropped on the window, made usable by the calls; absent on the web host, where a drop carries no path. */
+  readonly chooseDropped?: (file: File) => Promise<DroppedPath | null>;
   /** Connection changes (Electron's bridge is always open). Returns the unsubscribe function. */
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
 }

@@ -1,7 +1,12 @@
-/** The open-model form: the paths and input shapes last used, remembered across sessions. */
+/**
+ * The open-model form: the paths and input shapes last used, remembered across sessions. On the web
+ * host its paths are typed; in the app they are chosen (a dialog or a drop), because the app's main
+ * process opens only what the user chose there.
+ */
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 import type { OpenModelRequest } from '../../../shared/api.js';
+import { FILE_FILTERS } from '../../../shared/bridge.js';
 import { formatInputShapes, parseInputShapes } from '../lib/layers.js';
 
 const STORAGE_KEY = 'portafilter.openForm';
@@ -25,6 +30,26 @@ function load(): Saved {
   }
 }
 
+export type PathField = 'prototxt' | 'caffemodel';
+
+const extensionOf = (path: string): string => {
+  const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+};
+
+/**
+ * Which field a dropped file or folder fills: a folder is a folder of .npy weights (what the
+ * caffemodel field also takes), the rest goes by the extensions the open dialog offers.
+ */
+export function dropTarget(path: string, folder: boolean): PathField | null {
+  if (folder) return 'caffemodel';
+  const ext = extensionOf(path);
+  if (FILE_FILTERS.caffemodel.extensions.includes(ext)) return 'caffemodel';
+  if (FILE_FILTERS.prototxt.extensions.includes(ext)) return 'prototxt';
+  return null;
+}
+
 export const useOpenFormStore = defineStore('openForm', () => {
   const saved = load();
   const prototxt = ref(saved.prototxt);
@@ -46,10 +71,19 @@ export const useOpenFormStore = defineStore('openForm', () => {
     inputShapes.value = formatInputShapes(request.inputShapes);
   }
 
-  /** The form as a request, or what is wrong with it. */
-  function toRequest(): { request: OpenModelRequest } | { problem: string } {
+  /** Puts a dropped file or folder where it belongs; the field it filled, or what is wrong with it. */
+  function place(path: string, folder: boolean): { field: PathField } | { problem: string } {
+    const field = dropTarget(path, folder);
+    if (!field) return { problem: `${path} is neither a .prototxt nor a .caffemodel (nor a folder of .npy weights)` };
+    if (field === 'prototxt') prototxt.value = path;
+    else caffemodel.value = path;
+    return { field };
+  }
+
+  /** The form as a request, or what is wrong with it; `typed` is false where paths are chosen, not typed (the app). */
+  function toRequest(typed = true): { request: OpenModelRequest } | { problem: string } {
     const p = prototxt.value.trim();
-    if (!p) return { problem: 'enter the path of a .prototxt' };
+    if (!p) return { problem: typed ? 'enter the path of a .prototxt' : 'choose a .prototxt with … or drop it on the window' };
     const shapes = parseInputShapes(inputShapes.value);
     if ('problem' in shapes) return shapes;
     const c = caffemodel.value.trim();
@@ -59,5 +93,5 @@ export const useOpenFormStore = defineStore('openForm', () => {
     return { request };
   }
 
-  return { prototxt, caffemodel, inputShapes, fill, toRequest };
+  return { prototxt, caffemodel, inputShapes, fill, place, toRequest };
 });
