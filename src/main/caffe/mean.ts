@@ -24,7 +24,7 @@ const fmt = (s: readonly number[]): string => `(${s.join(', ')})`;
 /** The (C,H,W) a mean of shape `shape` stands for, or a MeanFileError saying why not. */
 function meanShape(file: string, shape: readonly number[], legacy: boolean): [number, number, number] {
   const fail = (reason: string): never => {
-    throw new MeanFileError(reason, { file });
+    throw new MeanFileError(reason, { file, field: legacy ? 'num, channels, height, width' : 'shape' });
   };
   let s = [...shape];
   if (s.length === 4) {
@@ -84,6 +84,13 @@ export function readMeanSync(path: string): MeanImage {
       ({ shape, data, legacy } = blob);
     }
     const chw = meanShape(path, shape, legacy);
+    // Refused here, where the fault is: later, preprocessing would blame the image for a NaN input.
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const [, h, w] = chw;
+      const at = [Math.floor(bad / (h * w)), Math.floor(bad / w) % h, bad % w];
+      throw new MeanFileError(`holds ${data[bad]} at (${at.join(', ')}) (C, H, W) as float32: a mean must be finite numbers`, { file: path, field: 'data' });
+    }
     return { file: path, shape: chw, data, channelMean: channelMeans(chw, data) };
   } catch (err) {
     if (err instanceof MeanFileError || !(err instanceof PortafilterError)) throw err;

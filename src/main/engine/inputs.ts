@@ -99,10 +99,19 @@ export async function prepareInputs(model: CaffeNet, spec: InputPreparation): Pr
       images.push({ name, file, shape: [1, c, h, w] });
     }
   }
-  const reshaped = withInputShapes(model, {
-    ...Object.fromEntries(Object.entries(inputs).map(([name, blob]) => [name, blob.shape])),
-    ...Object.fromEntries(images.map((i) => [i.name, i.shape])),
-  });
+  let reshaped: CaffeNet;
+  try {
+    reshaped = withInputShapes(model, {
+      ...Object.fromEntries(Object.entries(inputs).map(([name, blob]) => [name, blob.shape])),
+      ...Object.fromEntries(images.map((i) => [i.name, i.shape])),
+    });
+  } catch (e) {
+    // A .npy feeds its own shape: when the net cannot take it, the file is what the user must change.
+    const fed = Object.entries(inputs);
+    if (!(e instanceof PortafilterError) || fed.length !== 1) throw e;
+    const [name, blob] = fed[0];
+    throw new PortafilterError(`its shape [${blob.shape.join(', ')}], fed to the input '${name}', does not fit the net: ${e.message}`, { file: files.get(name), field: 'shape' }, e.details);
+  }
   checkMemory(reshaped, {
     origin: (name) => {
       const file = files.get(name);
@@ -125,7 +134,7 @@ export async function prepareInputs(model: CaffeNet, spec: InputPreparation): Pr
     if (!bad) continue;
     const file = files.get(name)!;
     const at = `${bad.value} at ${name}[${bad.at.join(', ')}]`;
-    if (!images.some((i) => i.name === name)) throw new PortafilterError(`holds ${at}: the input must be finite numbers`, { file });
+    if (!images.some((i) => i.name === name)) throw new PortafilterError(`holds ${at}: the input must be finite numbers`, { file, field: `data[${bad.at.join(', ')}]` });
     const settings = [
       spec.rawScale !== undefined ? `${words.rawScale} ${spec.rawScale}` : undefined,
       spec.mean ? `${words.mean} ${spec.mean}` : spec.meanValues ? `${words.meanValues} ${spec.meanValues.join(',')}` : undefined,

@@ -141,7 +141,7 @@ async function meanFor(
   }
   const m = await readMean(mean.file);
   if (m.shape[0] !== channels)
-    throw new PortafilterError(`the mean has ${m.shape[0]} channels, the net input ${channels}`, { file: mean.file });
+    throw new PortafilterError(`the mean has ${m.shape[0]} channels, the net input ${channels}`, { file: mean.file, field: 'shape' });
   // Transformer.set_mean takes a full C,H,W mean only at the input's size; otherwise the per-channel mean.
   if (m.shape[1] === height && m.shape[2] === width) return { data: Float64Array.from(m.data) };
   return { data: m.channelMean };
