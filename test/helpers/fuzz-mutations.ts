@@ -5,7 +5,6 @@
  * .npy header, PNG chunks, JPEG markers, prototxt braces and quotes), so that a reader which accepts a
  * cut file is caught even when the reader and its own tests agree with each other.
  */
-import { concat } from './caffe-bytes.js';
 
 export interface Mutation {
   bytes: Uint8Array;
@@ -26,6 +25,16 @@ const EDGES = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe];
 const TEXT_BITS = ['{', '}', '[', ']', '<', '>', ':', ';', ',', '"', "'", '#', '\\', '\n', ' ', '(', ')', '-', '.', 'e', 'x'];
 const NUMBERS = ['0', '2', '3', '7', '32', '-1', '1e999', '-1e999', 'nan', 'inf', '0x7fffffff', '4294967296', '99999999999999999999', '2147483647', '1.5', '00'];
 
+// Not caffe-bytes.ts' concat: that module registers a vitest hook, and this one runs in a plain worker thread.
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /**
