@@ -46,6 +46,10 @@ export interface LayerInfo {
   line?: number;
   /** True where the top's size depends on the data (DetectionOutput). */
   dataDependent?: boolean;
+  /** The layer type's category (its LayerDef.meta), for the graph's colours. */
+  category: LayerCategory;
+  /** The parameters that matter, in a few words for a graph node: '11×11 /4, 96', 'MAX 3×3 /2'. */
+  keyParams: string;
 }
 
 export interface ModelSummary {
@@ -88,6 +92,171 @@ export interface ConvertResult {
   notes: string[];
 }
 
+const OrderingSchema = z.enum(['channels_last', 'channels_first']);
+
+/**
+ * Where a layer sits in the workbench's palette. Each layer type declares its own, in its file under
+ * src/main/layers/ (LayerDef.meta); the renderer only maps a category to a colour.
+ */
+export const LAYER_CATEGORIES = ['data', 'convolution', 'pooling', 'normalization', 'activation', 'dense', 'merge', 'shape', 'detection', 'loss', 'other'] as const;
+export type LayerCategory = (typeof LAYER_CATEGORIES)[number];
+
+/** An ordering and kernel-flip setting: what the converted model is. flipKernels goes with channels_first only. */
+export const LayoutRequest = z.object({
+  id: z.string(),
+  ordering: OrderingSchema.default('channels_last'),
+  flipKernels: z.boolean().default(false),
+});
+
+/** One Keras layer a Caffe layer becomes, as the exports write it (weights left out). */
+export interface KerasLayerInfo {
+  name: string;
+  className: string;
+  /** The Keras 3 config the exports write, minus name/dtype/trainable. */
+  config: Record<string, unknown>;
+  /** A Portafilter custom layer (CaffeLRN, CaffePooling, ...): exports ship its definition. */
+  custom: boolean;
+  /** Output shapes as TF.js' own layer computes them from this config (null for the batch axis). */
+  outputShapes: (number | null)[][];
+  /** Keras' weight variables and their shapes in Keras layout (Conv2D kernel kh,kw,in,out ...). */
+  weights: { name: string; shape: number[] }[];
+}
+
+/** A Caffe top in the converted model. */
+export interface KerasTopInfo {
+  blob: string;
+  /** Caffe's N,C,H,W shape. */
+  caffeShape: number[];
+  /** The same blob in the ordering's Keras layout (batch axis first, as Caffe's number). */
+  kerasShape: number[];
+  /** kerasShape equals the output shape TF.js computes for the Keras layer that holds the top. */
+  matches: boolean;
+}
+
+/** The Keras side of one Caffe layer. */
+export interface KerasSideInfo {
+  /** converted; omitted (a loss or metric inference leaves out); failed (cannot convert: reason says why). */
+  status: 'converted' | 'omitted' | 'failed';
+  reason?: string;
+  /** In the order the converted model computes them; the last one holds the Caffe top. Empty where Keras needs none (Split, Dropout). */
+  layers: KerasLayerInfo[];
+  tops: KerasTopInfo[];
+}
+
+export interface KerasLayersView {
+  ordering: 'channels_last' | 'channels_first';
+  flipKernels: boolean;
+  /** Every Caffe layer of the net, by name. */
+  byCaffeLayer: Record<string, KerasSideInfo>;
+  /** How many Caffe layers cannot convert (status failed). */
+  failed: number;
+}
+
+/** A layer's parameters with Caffe's defaults filled in, for the inspector. */
+export interface ParamField {
+  /** Dotted path, e.g. 'convolution_param.kernel_size'; repeated fields give one entry with every value. */
+  path: string;
+  /** As prototxt text would write it ('3', 'MAX', '[1, 2]', '"conv1"'). */
+  value: string;
+  /** True when the prototxt sets it (Caffe's has_x()); false: Caffe's default. */
+  set: boolean;
+}
+export const LayerParamsRequest = z.object({ id: z.string(), layer: z.string() });
+export interface LayerParamsInfo {
+  layer: string;
+  fields: ParamField[];
+}
+
+export const WeightStatsRequest = z.object({
+  id: z.string(),
+  layer: z.string(),
+  blob: z.number().int().min(0).default(0),
+  bins: z.number().int().min(2).max(4096).default(64),
+});
+export interface BlobStats {
+  count: number;
+  /** Over finite values; 0 when there are none. */
+  min: number;
+  max: number;
+  mean: number;
+  /** Population std (numpy's default), float64 sums. */
+  std: number;
+  /** Fraction of values exactly 0. */
+  zeroFraction: number;
+  nanCount: number;
+  infCount: number;
+}
+export interface WeightStats extends BlobStats {
+  layer: string;
+  blob: number;
+  /** Caffe's shape of the blob. */
+  shape: number[];
+  /** bins+1 edges over [min, max]; counts[i] holds edges[i] <= v < edges[i+1] (the last bin closed). */
+  edges: Float64Array;
+  counts: Float64Array;
+}
+
+export const FilterTilesRequest = z.object({
+  id: z.string(),
+  layer: z.string(),
+  blob: z.number().int().min(0).default(0),
+  /** rgb: 3 input channels as one colour image (BGR in Caffe, shown as RGB); channel: one input channel; mean: averaged over inputs. */
+  mode: z.enum(['auto', 'rgb', 'channel', 'mean']).default('auto'),
+  channel: z.number().int().min(0).default(0),
+  /** At most this many output filters, from `offset`. */
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(4096).default(256),
+});
+export interface FilterTiles {
+  layer: string;
+  mode: 'rgb' | 'channel' | 'mean';
+  /** Output filters in the blob, and how many tiles `pixels` holds (from offset). */
+  filters: number;
+  offset: number;
+  tiles: number;
+  height: number;
+  width: number;
+  inputChannels: number;
+  /** tiles × height × width × 4 RGBA bytes, each tile normalised symmetrically around 0 to its own max |w| (grey = 0). */
+  pixels: Uint8ClampedArray;
+  /** Per tile, the max |w| that maps to full intensity. */
+  scales: Float32Array;
+}
+
+/** Whole-model weight distribution: one entry per learnable blob, for a box plot. */
+export const WeightOverviewRequest = z.object({ id: z.string() });
+export interface BlobDistribution extends BlobStats {
+  layer: string;
+  blob: number;
+  shape: number[];
+  /** Quartiles and the 1st/99th percentiles, from a 4096-bin histogram (within one bin width of exact). */
+  p01: number;
+  q1: number;
+  median: number;
+  q3: number;
+  p99: number;
+  meanAbs: number;
+}
+export interface WeightOverview {
+  blobs: BlobDistribution[];
+}
+
+/** The host's own file browser (web host): folders and model files under the allowed roots. */
+export const ListFolderRequest = z.object({ path: path.optional() });
+export interface FolderEntry {
+  name: string;
+  kind: 'folder' | 'file';
+  size?: number;
+}
+export interface FolderListing {
+  /** The folder listed (absolute), or '' for the list of roots. */
+  path: string;
+  parent?: string;
+  /** The roots a listing may reach: the user's home and the folders the user opened. */
+  roots: string[];
+  entries: FolderEntry[];
+}
+
 export const MeanRequest = z.object({ file: path });
 export interface MeanInfo {
   file: string;
@@ -112,6 +281,12 @@ export const methods = {
   closeModel: z.object({ id: z.string() }),
   readMean: MeanRequest,
   convertModel: ConvertRequest,
+  kerasLayers: LayoutRequest,
+  layerParams: LayerParamsRequest,
+  weightStats: WeightStatsRequest,
+  filterTiles: FilterTilesRequest,
+  weightOverview: WeightOverviewRequest,
+  listFolder: ListFolderRequest,
 } as const;
 
 export interface Responses {
@@ -121,6 +296,12 @@ export interface Responses {
   closeModel: { closed: boolean };
   readMean: MeanInfo;
   convertModel: ConvertResult;
+  kerasLayers: KerasLayersView;
+  layerParams: LayerParamsInfo;
+  weightStats: WeightStats;
+  filterTiles: FilterTiles;
+  weightOverview: WeightOverview;
+  listFolder: FolderListing;
 }
 
 export type Method = keyof typeof methods;

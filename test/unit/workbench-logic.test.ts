@@ -18,6 +18,8 @@ const layer = (name: string, type: string, bottoms: string[], tops: string[], to
   params,
   inPlace: bottoms.length > 0 && bottoms[0] === tops[0],
   prototxt: '',
+  category: 'other',
+  keyParams: '',
 });
 
 // LeNet at batch 1, as Caffe shapes it.

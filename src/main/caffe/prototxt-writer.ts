@@ -32,7 +32,8 @@ function quote(v: string | Uint8Array): string {
   return `"${body}"`;
 }
 
-function scalar(field: protobuf.Field, v: Scalar): string {
+/** One value of `field` as text format writes it: enum names bare, strings quoted, floats as the shortest float32 decimal. */
+export function formatScalar(field: protobuf.Field, v: Scalar): string {
   if (field.resolvedType instanceof protobuf.Enum) return String(v);
   if (field.type === 'string' || field.type === 'bytes') return quote(v as string | Uint8Array);
   if (field.type === 'float') return formatFloat32(v as number);
@@ -53,7 +54,7 @@ export function formatPrototxt(msg: Message, typeName: string, indent = 0): stri
       if (isMessage(v)) {
         lines.push(`${pad}${name} {`, formatPrototxt(v, field.resolvedType!.fullName, indent + 2), `${pad}}`);
       } else {
-        lines.push(`${pad}${name}: ${scalar(field, v)}`);
+        lines.push(`${pad}${name}: ${formatScalar(field, v)}`);
       }
     }
   }

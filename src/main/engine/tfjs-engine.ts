@@ -35,8 +35,8 @@ export function toTfjsArgs(config: Config): Config {
 
 const ACTIVATIONS: Record<string, string> = { linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softplus: 'softplus', silu: 'swish', swish: 'swish', elu: 'elu' };
 
-/** The TF.js layer computing one Keras 3 layer of the spec. */
-function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
+/** The TF.js layer computing one Keras 3 layer of the spec (unbuilt: no weights until it is applied). */
+export function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
   const c = spec.config;
   const name = spec.name;
   const unsupported = (why: string): never => {

@@ -13,6 +13,7 @@ import type { Blob, KerasContext, KTensor } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
 import { isPerm, nativePermFor, permuteDims, permuteShape, samePerm } from './layout.js';
 import type { CaffeTopRef, KerasLayerSpec, KerasModelSpec, KerasTensorRef, KerasWeight, Ordering } from './spec.js';
+import { NO_DATA } from './weights.js';
 
 export { KerasConversionError };
 
@@ -20,6 +21,14 @@ export interface BuildKerasOptions {
   ordering: Ordering;
   /** Flip convolution kernels 180° for true-convolution backends (Theano); channels_first only. */
   flipKernels?: boolean;
+  /**
+   * The workbench's view of a model that may not convert whole: a layer whose mapping refuses it (or
+   * that has none) goes to the spec's `failed` with the reason, and so does every layer reading its
+   * tops, instead of refusing the model. Exports leave it off: they refuse such a model.
+   */
+  tolerant?: boolean;
+  /** Only the Keras layers and their weights' shapes are wanted: weight data is NO_DATA (no blob is read or transformed). */
+  shapesOnly?: boolean;
 }
 
 /**
@@ -34,24 +43,35 @@ export function sanitizeName(name: string): string {
 
 const shapeText = (s: readonly (number | null)[]): string => `[${s.join(', ')}]`;
 
-/** One error listing every layer that has no Keras mapping (data and loss layers have their own rules). */
-export function checkKerasSupported(model: CaffeNet): void {
-  const missing: UnsupportedLayer[] = model.graph.layers
-    .filter((l) => {
-      const def = layerDef(l.type);
-      return !def || (def.role === undefined && !def.keras);
-    })
-    .map((l) => ({
-      name: l.name,
-      type: l.type,
-      location: l.source && { file: l.source.file, line: l.source.line, column: l.source.column, layer: l.name },
-    }));
-  if (missing.length === 0) return;
+type GraphLayer = CaffeNet['graph']['layers'][number];
+
+/** Data and loss layers have their own rules; any other layer needs a Keras mapping. */
+const lacksMapping = (l: GraphLayer): boolean => {
+  const def = layerDef(l.type);
+  return !def || (def.role === undefined && !def.keras);
+};
+
+/** The error naming `layers` as having no Keras mapping. */
+function noMappingError(model: CaffeNet, layers: readonly GraphLayer[]): UnsupportedLayerError {
+  const missing: UnsupportedLayer[] = layers.map((l) => ({
+    name: l.name,
+    type: l.type,
+    location: l.source && { file: l.source.file, line: l.source.line, column: l.source.column, layer: l.name },
+  }));
   const err = new UnsupportedLayerError(missing, model.graph.file);
   const types = [...new Set(missing.map((m) => m.type))].join(', ');
   Object.defineProperty(err, 'message', { value: `${err.message}: no Keras mapping for ${types}` });
-  throw err;
+  return err;
 }
+
+/** One error listing every layer that has no Keras mapping (data and loss layers have their own rules). */
+export function checkKerasSupported(model: CaffeNet): void {
+  const missing = model.graph.layers.filter(lacksMapping);
+  if (missing.length > 0) throw noMappingError(model, missing);
+}
+
+/** What a tolerant build records instead of refusing: a layer mapping's own refusals, not internal faults. */
+const isRefusal = (e: unknown): e is KerasConversionError | UnsupportedLayerError => e instanceof KerasConversionError || e instanceof UnsupportedLayerError;
 
 /**
  * The Caffe values (tensor ids, in production order) that are outputs of the Keras model: Caffe's net
@@ -69,11 +89,13 @@ export function kerasOutputTensors(model: CaffeNet): number[] {
 export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): KerasModelSpec {
   const { ordering } = options;
   const flipKernels = options.flipKernels ?? false;
+  const tolerant = options.tolerant ?? false;
+  const shapesOnly = options.shapesOnly ?? false;
   if (ordering !== 'channels_last' && ordering !== 'channels_first')
     throw new KerasConversionError(`unknown ordering '${String(ordering)}' (channels_last or channels_first)`);
   if (flipKernels && ordering !== 'channels_first')
     throw new KerasConversionError('flipKernels (the Theano kernel flip) only goes with the channels_first ordering');
-  checkKerasSupported(model);
+  if (!tolerant) checkKerasSupported(model);
 
   const { graph, shapes } = model;
   const names = new Set<string>();
@@ -91,6 +113,12 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
   const inputs: KerasTensorRef[] = [];
   const caffeLayers: KerasModelSpec['caffeLayers'] = [];
   const skipped: KerasModelSpec['skipped'] = [];
+  const failed: NonNullable<KerasModelSpec['failed']> = [];
+  const failedLayers = new Set<number>();
+  const fail = (layer: GraphLayer, reason: string): void => {
+    failed.push({ name: layer.name, type: layer.type, reason });
+    failedLayers.add(layer.index);
+  };
   const nativePerm = (rank: number): number[] => nativePermFor(ordering, rank);
   const keyOf = (t: { layer: string; index: number }): string => `${t.layer}:${t.index}`;
   const topRef = (blob: string, t: KTensor): CaffeTopRef => ({
@@ -116,14 +144,21 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
     }
 
     if (def.role === 'data') {
+      // Further tops of a data layer (labels) become inputs only when a layer of the Keras model reads them.
+      const used = layer.tops.flatMap((blob, i) =>
+        i > 0 && graph.tensors[layer.outputs[i]].consumers.every((c) => layerDef(graph.layers[c].type)?.role === 'loss') ? [] : [{ blob, i }],
+      );
+      const unshaped = used.find(({ i }) => info.topShapes[i].length === 0);
+      if (unshaped) {
+        const e = new KerasConversionError(`net input '${unshaped.blob}' has no shape: give one (an input shape override)`, where);
+        if (!tolerant) throw e;
+        fail(layer, e.message);
+        continue;
+      }
       const tops: CaffeTopRef[] = [];
-      layer.tops.forEach((blob, i) => {
+      used.forEach(({ blob, i }) => {
         const id = layer.outputs[i];
-        // Further tops of a data layer (labels) become inputs only when a layer of the Keras model reads them.
-        if (i > 0 && graph.tensors[id].consumers.every((c) => layerDef(graph.layers[c].type)?.role === 'loss')) return;
         const caffeShape = info.topShapes[i];
-        if (caffeShape.length === 0)
-          throw new KerasConversionError(`net input '${blob}' has no shape: give one (an input shape override)`, where);
         const perm = nativePerm(caffeShape.length);
         const name = unique(sanitizeName(blob));
         inputLayers.push({
@@ -145,18 +180,28 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
       continue;
     }
 
-    const bottoms = layer.inputs.map((id, b) => {
-      const t = byTensor.get(id);
-      if (!t)
-        throw new KerasConversionError(
-          `reads '${layer.bottoms[b]}', which comes from a layer left out of the Keras model`,
-          { ...where, field: 'bottom' },
-        );
-      return t;
-    });
-    const blobs: Blob[] =
-      model.weights.get(layer.name)?.map((w) => ({ shape: w.shape, data: w.data })) ??
-      info.blobShapes.map((s) => ({ shape: [...s], data: new Float32Array(s.reduce((a, d) => a * d, 1)) }));
+    const missing = layer.inputs.findIndex((id) => !byTensor.has(id));
+    if (missing >= 0) {
+      const producer = graph.layers[graph.tensors[layer.inputs[missing]].producer];
+      if (tolerant && failedLayers.has(producer.index)) {
+        fail(layer, `reads '${layer.bottoms[missing]}' from '${producer.name}', which cannot convert`);
+        continue;
+      }
+      const e = new KerasConversionError(`reads '${layer.bottoms[missing]}', which comes from a layer left out of the Keras model`, { ...where, field: 'bottom' });
+      if (!tolerant) throw e;
+      fail(layer, e.message);
+      continue;
+    }
+    if (lacksMapping(layer)) {
+      // Only a tolerant build gets here: checkKerasSupported refused the model up front otherwise.
+      fail(layer, noMappingError(model, [layer]).message);
+      continue;
+    }
+    const bottoms = layer.inputs.map((id) => byTensor.get(id)!);
+    const blobs: Blob[] = shapesOnly
+      ? info.blobShapes.map((s) => ({ shape: [...s], data: NO_DATA }))
+      : (model.weights.get(layer.name)?.map((w) => ({ shape: w.shape, data: w.data })) ??
+        info.blobShapes.map((s) => ({ shape: [...s], data: new Float32Array(s.reduce((a, d) => a * d, 1)) })));
 
     const params = layerParams(layer.param, KerasConversionError);
     const add: KerasContext['add'] = (spec, ins, outs) => {
@@ -171,6 +216,7 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
         return [null, ...permuteShape(o.caffeShape, o.perm).slice(1)];
       });
       const weights: KerasWeight[] = (spec.weights ?? []).map((w) => {
+        if (shapesOnly) return { name: w.name, shape: w.shape, data: NO_DATA };
         const n = w.shape.reduce((a, d) => a * d, 1);
         if (n !== w.data.length) throw new Error(`internal: weight ${name}/${w.name} has ${w.data.length} values for shape ${shapeText(w.shape)}`);
         return w;
@@ -215,7 +261,20 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
       relayout,
       add,
     };
-    const outs = def.keras!(ctx);
+    // A refusal may come after the mapping added some layers: a tolerant build takes them out again.
+    const mark = body.length;
+    let outs: KTensor[];
+    try {
+      outs = def.keras!(ctx);
+    } catch (e) {
+      if (!tolerant || !isRefusal(e)) throw e;
+      const removed = new Set(body.splice(mark).map((l) => l.name));
+      for (const name of removed) names.delete(name);
+      for (const key of [...known]) if (removed.has(key.slice(0, key.lastIndexOf(':')))) known.delete(key);
+      for (const [key, t] of relayouts) if (removed.has(t.layer)) relayouts.delete(key);
+      fail(layer, e.message);
+      continue;
+    }
     if (outs.length !== layer.tops.length)
       throw new Error(`internal: the Keras mapping of ${layer.type} gave ${outs.length} tensors for ${layer.tops.length} tops`);
     outs.forEach((t, i) => {
@@ -245,6 +304,7 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
     outputs,
     caffeLayers,
     skipped,
+    ...(tolerant ? { failed } : {}),
   };
 }
 

@@ -58,4 +58,6 @@ export interface KerasModelSpec {
   caffeLayers: { name: string; type: string; tops: CaffeTopRef[] }[];
   /** Caffe layers left out of the Keras model and why (losses, accuracy, ...). */
   skipped: { name: string; type: string; reason: string }[];
+  /** A tolerant build only (the workbench's view): the layers that cannot convert, in Caffe's order, and why. */
+  failed?: { name: string; type: string; reason: string }[];
 }

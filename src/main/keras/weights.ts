@@ -16,6 +16,14 @@ export interface Array32 {
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * The data of a blob whose values are not wanted (the workbench's view of a converted model, built
+ * with shapesOnly): every transform below gives its output shape and NO_DATA again, without touching
+ * a value, so a view of VGG16 costs nothing per weight. Compared by identity.
+ */
+export const NO_DATA: Float32Array = new Float32Array(0);
+const shapeOnly = (x: Array32, shape: number[]): Array32 | undefined => (x.data === NO_DATA ? { shape, data: NO_DATA } : undefined);
+
 /** Row-major strides. */
 export function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -54,13 +62,15 @@ export function transposeIndex(shape: readonly number[], perm: readonly number[]
 }
 
 /** numpy's transpose(x, perm) as a new row-major array. */
-export const transpose = (x: Array32, perm: readonly number[]): Array32 => ({
-  shape: perm.map((a) => x.shape[a]),
-  data: transposeData(x.data, x.shape, perm).slice(),
-});
+export const transpose = (x: Array32, perm: readonly number[]): Array32 =>
+  shapeOnly(x, perm.map((a) => x.shape[a])) ?? {
+    shape: perm.map((a) => x.shape[a]),
+    data: transposeData(x.data, x.shape, perm).slice(),
+  };
 
 /** Reverses axes 0 and 1 (kh, kw) of a Keras kernel: the 180° flip of true-convolution backends. */
 export function flipKernel(k: Array32): Array32 {
+  if (k.data === NO_DATA) return { shape: [...k.shape], data: NO_DATA };
   const [kh, kw] = k.shape;
   const inner = size(k.shape.slice(2));
   const data = new Float32Array(k.data.length);
@@ -83,6 +93,7 @@ export function dilateKernel(k: Array32, dh: number, dw: number): Array32 {
   const inner = size(rest);
   const eh = dh * (kh - 1) + 1;
   const ew = dw * (kw - 1) + 1;
+  if (k.data === NO_DATA) return { shape: [eh, ew, ...rest], data: NO_DATA };
   const data = new Float32Array(eh * ew * inner);
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++) {
@@ -118,6 +129,8 @@ export function deconvKernel(w: Blob, group = 1, flip = false): Array32 {
   const [inC, og, kh, kw] = w.shape;
   const outC = og * group;
   const ig = inC / group;
+  const none = shapeOnly(w, [kh, kw, outC, inC]);
+  if (none) return flip ? flipKernel(none) : none;
   const data = new Float32Array(kh * kw * outC * inC);
   for (let c = 0; c < inC; c++) {
     const g = Math.floor(c / ig);
@@ -147,6 +160,8 @@ export function flattenOrder(shape: readonly number[], perm: readonly number[]):
 export function denseKernel(w: Blob, transposed: boolean, order?: Int32Array): Array32 {
   const [a, b] = w.shape;
   const [n, k] = transposed ? [b, a] : [a, b];
+  const none = shapeOnly(w, [k, n]);
+  if (none) return none;
   const data = new Float32Array(k * n);
   for (let f = 0; f < k; f++) {
     const c = order ? order[f] : f;

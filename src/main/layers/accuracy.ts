@@ -1,9 +1,10 @@
-import { canonicalAxis, count, fmt } from './common.js';
+import { canonicalAxis, changed, count, fmt, label } from './common.js';
 import { registerLayer } from './registry.js';
 
 /** accuracy_layer.cpp: a scalar, and optionally one accuracy per class. */
 registerLayer({
   type: 'Accuracy',
+  meta: { category: 'loss', keyParams: (p) => label(changed(p, 'accuracy_param', 'top_k', 'top')) },
   role: 'loss',
   bottoms: { min: 2, max: 2 },
   tops: { min: 1, max: 2 },

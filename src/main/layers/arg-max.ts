@@ -1,11 +1,15 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { canonicalAxis, count } from './common.js';
+import { canonicalAxis, changed, count, label } from './common.js';
 import { registerLayer } from './registry.js';
 import { axisIndex, blob } from './reference-kernels.js';
 import { caffeOrder, identityPerm, kerasAxis, memoryOrderAgrees, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'ArgMax',
+  meta: {
+    category: 'other',
+    keyParams: (p) => label(`top ${p.param<{ top_k: number }>('argmax_param').top_k}`, changed(p, 'argmax_param', 'axis'), p.param<{ out_max_val: boolean }>('argmax_param').out_max_val && 'values'),
+  },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

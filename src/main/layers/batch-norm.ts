@@ -1,12 +1,13 @@
 import { f, op, scalar } from '../export/onnx-ops.js';
 import type { Message } from '../caffe/message.js';
-import { fmt, list } from './common.js';
+import { changed, fmt, label, list } from './common.js';
 import { registerLayer } from './registry.js';
 import { blob, count } from './reference-kernels.js';
 import { kerasAxis, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'BatchNorm',
+  meta: { category: 'normalization', keyParams: (p) => label(changed(p, 'batch_norm_param', 'eps')) },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

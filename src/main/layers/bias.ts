@@ -4,9 +4,11 @@ import { registerLayer } from './registry.js';
 import { broadcast, broadcastDims } from './reference-kernels.js';
 import { broadcastBottom, learnedScaleBias } from '../keras/helpers.js';
 import { outputLike } from '../keras/layout.js';
+import { changed, label } from './common.js';
 
 registerLayer({
   type: 'Bias',
+  meta: { category: 'normalization', keyParams: (p) => label(changed(p, 'bias_param', 'axis'), changed(p, 'bias_param', 'num_axes', 'axes')) },
   bottoms: { min: 1, max: 2 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -1,5 +1,5 @@
 import { op, scalar } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { num, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
@@ -9,6 +9,7 @@ registerNeuron('Clip', (ctx) => {
     if (!ctx.has('clip_param', f)) ctx.fail(`clip_param.${f} is required`, `clip_param.${f}`);
   }
 }, {
+  meta: { category: 'activation', keyParams: (p) => `${num(p.param('clip_param').min)}..${num(p.param('clip_param').max)}` },
   onnx(ctx) {
     const { min, max } = ctx.param<{ min: number; max: number }>('clip_param');
     // clip_layer.cpp: max(min, min(x, max)), in that order (it matters only when min > max).

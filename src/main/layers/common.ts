@@ -4,9 +4,28 @@
  */
 import { repeated, type Message, type Scalar } from '../caffe/message.js';
 import { registerLayer } from './registry.js';
-import type { LayerDef, LayerShapes, Shape, ShapeContext } from './types.js';
+import type { LayerDef, LayerMeta, LayerParams, LayerShapes, Shape, ShapeContext } from './types.js';
 
 export const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/**
+ * A parameter value for a node label: float fields hold float32 values (0.0001 is 9.99999974e-5 once
+ * read), so seven significant digits give back what the prototxt wrote.
+ */
+export const num = (v: unknown): string => {
+  const n = Number(v);
+  return Number.isFinite(n) ? String(Number(n.toPrecision(7))) : String(v);
+};
+
+/** The parts of a node label that apply, joined: `label(['MAX', '3×3'], ...)` with falsy parts left out. */
+export const label = (...parts: (string | false | undefined | null)[]): string => parts.filter(Boolean).join(' ');
+
+/** A label part naming a parameter the layer sets to a value other than its default, e.g. 'alpha 0.1'. */
+export function changed(p: LayerParams, paramField: string, field: string, name = field): string | undefined {
+  if (!p.has(paramField, field)) return undefined;
+  const v = p.param(paramField)[field];
+  return `${name} ${typeof v === 'number' ? num(v) : String(v)}`;
+}
 
 /** Product of shape[start..end) (1 for an empty range), as Blob::count(start, end). */
 export function count(shape: readonly number[], start = 0, end = shape.length): number {
@@ -107,8 +126,8 @@ export function checkTopCount(ctx: ShapeContext, max: number): void {
  */
 export function registerNeuron(
   type: string,
-  check?: (ctx: ShapeContext) => void,
-  members: Partial<Pick<LayerDef, 'reference' | 'keras' | 'onnx'>> = {},
+  check: ((ctx: ShapeContext) => void) | undefined,
+  members: Partial<Pick<LayerDef, 'reference' | 'keras' | 'onnx'>> & { meta: LayerMeta },
 ): LayerDef {
   return registerLayer({
     type,

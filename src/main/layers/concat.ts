@@ -1,11 +1,16 @@
 import { op } from '../export/onnx-ops.js';
-import { canonicalAxis, fmt } from './common.js';
+import { canonicalAxis, fmt, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { axisIndex, blob, copyAlongAxis, count } from './reference-kernels.js';
 import { kerasAxis, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'Concat',
+  meta: {
+    category: 'merge',
+    // concat_layer.cpp: the legacy concat_dim wins when set.
+    keyParams: (p) => `axis ${p.has('concat_param', 'concat_dim') ? num(p.param('concat_param').concat_dim) : num(p.param('concat_param').axis)}`,
+  },
   bottoms: { min: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

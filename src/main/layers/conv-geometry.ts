@@ -3,7 +3,7 @@
  * Deconvolution: N-D kernel/stride/pad/dilation resolution, groups, and the weight/bias blobs.
  */
 import { asList, canonicalAxis, checkInt, fmt, INT_MAX } from './common.js';
-import type { LayerShapes, ShapeContext } from './types.js';
+import type { LayerParams, LayerShapes, ShapeContext } from './types.js';
 
 interface ConvParam {
   [field: string]: unknown;
@@ -106,4 +106,30 @@ export function convShapes(
   const blobs = [[convOut, convIn / group, ...kernel]];
   if (p.bias_term) blobs.push([numOutput]);
   return { tops: ctx.bottoms.map(() => [...top]), blobs };
+}
+
+/** base_conv_layer.cpp's kDefaultPad, kDefaultStride, kDefaultDilation: what an unset repeated pad/stride/dilation means. */
+export const CONV_UNSET_REPEATED = { [`${P}.pad`]: '0', [`${P}.stride`]: '1', [`${P}.dilation`]: '1' } as const;
+
+/** One value per spatial axis as a label shows it: '3' when all agree, else '3×1'. */
+const axesText = (values: readonly number[]): string => (values.every((v) => v === values[0]) ? String(values[0]) : values.join('×'));
+
+/**
+ * The node label of a (de)convolution: kernel, then stride, pad, dilation where they are not Caffe's
+ * defaults, then num_output and group (when not 1): '11×11 /4, 96', '5×5 pad 2, 256, group 2'.
+ */
+export function convKeyParams(params: LayerParams): string {
+  const p = params.param<ConvParam>(P);
+  const pick = (name: 'kernel' | 'stride' | 'pad'): number[] => {
+    if (params.has(P, `${name}_h`) || params.has(P, `${name}_w`)) return [Number(p[`${name}_h`]), Number(p[`${name}_w`])];
+    return asList(p[name === 'kernel' ? 'kernel_size' : name]);
+  };
+  const kernel = pick('kernel');
+  const k = kernel.length === 1 ? `${kernel[0]}×${kernel[0]}` : kernel.join('×');
+  const unlike = (values: number[], dflt: number): number[] => (values.some((v) => v !== dflt) ? values : []);
+  const stride = unlike(pick('stride'), 1);
+  const pad = unlike(pick('pad'), 0);
+  const dilation = unlike(asList(p.dilation), 1);
+  const geometry = [k, stride.length > 0 && `/${axesText(stride)}`, pad.length > 0 && `pad ${axesText(pad)}`, dilation.length > 0 && `dilation ${axesText(dilation)}`];
+  return [geometry.filter(Boolean).join(' '), String(p.num_output), p.group !== 1 && `group ${p.group}`].filter(Boolean).join(', ');
 }

@@ -1,11 +1,17 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { canonicalAxis, fmt } from './common.js';
+import { asList, canonicalAxis, fmt, label, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { axisIndex, crop } from './reference-kernels.js';
 import { native } from '../keras/layout.js';
 
 registerLayer({
   type: 'Crop',
+  meta: {
+    category: 'shape',
+    // crop_layer.cpp: no offset crops from 0 on every axis.
+    unsetRepeated: { 'crop_param.offset': '0' },
+    keyParams: (p) => label(`axis ${num(p.param('crop_param').axis)}`, p.has('crop_param', 'offset') && `offset ${asList(p.param('crop_param').offset).join(', ')}`),
+  },
   bottoms: { min: 2, max: 2 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

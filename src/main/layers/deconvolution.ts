@@ -1,5 +1,5 @@
 import { convGeometry, op } from '../export/onnx-ops.js';
-import { convShapes } from './conv-geometry.js';
+import { CONV_UNSET_REPEATED, convKeyParams, convShapes } from './conv-geometry.js';
 import { registerLayer } from './registry.js';
 import { convolutionReference } from './reference-kernels.js';
 import { conv2dGeometry } from '../keras/helpers.js';
@@ -8,6 +8,7 @@ import { deconvKernel, dilateKernel } from '../keras/weights.js';
 
 registerLayer({
   type: 'Deconvolution',
+  meta: { category: 'convolution', keyParams: convKeyParams, params: ['convolution_param'], unsetRepeated: CONV_UNSET_REPEATED },
   bottoms: { min: 1 },
   tops: { min: 1 },
   onnx(ctx) {

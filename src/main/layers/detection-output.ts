@@ -1,6 +1,6 @@
 import { isMessage } from '../caffe/message.js';
 import { withDefaults } from '../caffe/schema.js';
-import { legacyDim } from './common.js';
+import { changed, label, legacyDim, num } from './common.js';
 import { registerLayer } from './registry.js';
 
 interface DetectionOutputParam {
@@ -14,6 +14,7 @@ const P = 'detection_output_param';
 
 registerLayer({
   type: 'DetectionOutput',
+  meta: { category: 'detection', keyParams: (p) => label(`${num(p.param(P).num_classes)} classes`, changed(p, P, 'keep_top_k', 'keep')) },
   // detection_output_layer.hpp (SSD): loc, conf, priors, and optionally the image for visualize.
   bottoms: { min: 3, max: 4 },
   tops: { min: 1, max: 1 },

@@ -1,8 +1,9 @@
-import { registerNeuron } from './common.js';
+import { num, registerNeuron } from './common.js';
 import { blob } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
 registerNeuron('Dropout', undefined, {
+  meta: { category: 'other', keyParams: (p) => `p ${num(p.param('dropout_param').dropout_ratio)}` },
   // dropout_layer.cpp: outside TRAIN the top is the bottom.
   onnx: (ctx) => [ctx.inputs[0]],
   // dropout_layer.cpp Forward_cpu: outside TRAIN the top is a copy of the bottom.

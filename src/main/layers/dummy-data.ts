@@ -5,6 +5,7 @@ import { blobShapeDims, checkBlobShape, list } from './common.js';
 /** dummy_data_layer.cpp: one shape for all tops or one per top, as `shape` or legacy num/channels/height/width. */
 registerLayer({
   type: 'DummyData',
+  meta: { category: 'data' },
   role: 'data',
   bottoms: { min: 0, max: 0 },
   tops: { min: 1 },

@@ -1,11 +1,17 @@
 import { op, scaleBy } from '../export/onnx-ops.js';
-import { fmt } from './common.js';
+import { asList, fmt, label, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { blob } from './reference-kernels.js';
 import { outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'Eltwise',
+  meta: {
+    category: 'merge',
+    // eltwise_layer.cpp: without coeff every bottom is weighted 1.
+    unsetRepeated: { 'eltwise_param.coeff': '1' },
+    keyParams: (p) => label(String(p.param('eltwise_param').operation), p.has('eltwise_param', 'coeff') && `coeff ${asList(p.param('eltwise_param').coeff).map(num).join(', ')}`),
+  },
   bottoms: { min: 2 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

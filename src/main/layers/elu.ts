@@ -1,9 +1,10 @@
 import { f, unary } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { changed, label, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
 registerNeuron('ELU', undefined, {
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'elu_param', 'alpha', 'α')) },
   onnx(ctx) {
     // elu_layer.cpp: max(x, 0) + α(exp(min(x, 0)) - 1): ONNX Elu.
     return unary(ctx, 'Elu', { alpha: f(ctx.param<{ alpha: number }>('elu_param').alpha) });

@@ -1,5 +1,5 @@
 import { op, scaleBy } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { changed, label, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
@@ -8,6 +8,7 @@ registerNeuron('Exp', (ctx) => {
   // exp_layer.cpp: base -1 means e; any other base must be > 0.
   if (base !== -1 && !(base > 0)) ctx.fail(`base must be strictly positive (got ${base})`, 'exp_param.base');
 }, {
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'exp_param', 'base'), changed(p, 'exp_param', 'scale'), changed(p, 'exp_param', 'shift')) },
   onnx(ctx) {
     const { base, scale, shift } = ctx.param<{ base: number; scale: number; shift: number }>('exp_param');
     // exp_layer.cpp: base^(shift + scale·x) = outer·exp(inner·x), inner = ln(base)·scale, outer = base^shift.

@@ -1,11 +1,12 @@
 import { int64s, op, unary } from '../export/onnx-ops.js';
-import { canonicalAxis, count, forbidInPlace } from './common.js';
+import { canonicalAxis, changed, count, forbidInPlace, label } from './common.js';
 import { registerLayer } from './registry.js';
 import { blob } from './reference-kernels.js';
 import { caffeOrder, identityPerm, memoryOrderAgrees } from '../keras/layout.js';
 
 registerLayer({
   type: 'Flatten',
+  meta: { category: 'shape', keyParams: (p) => label(changed(p, 'flatten_param', 'axis'), changed(p, 'flatten_param', 'end_axis', 'to')) },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

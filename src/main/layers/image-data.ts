@@ -1,9 +1,10 @@
 import { registerLayer } from './registry.js';
-import { dataTops } from './common.js';
+import { dataTops, num } from './common.js';
 
 /** image_data_layer.cpp: images resized to new_height x new_width (else the first image's size), then cropped. */
 registerLayer({
   type: 'ImageData',
+  meta: { category: 'data', params: ['image_data_param', 'transform_param'], keyParams: (p) => `batch ${num(p.param('image_data_param').batch_size)}` },
   role: 'data',
   bottoms: { min: 0, max: 0 },
   tops: { min: 1, max: 2 },

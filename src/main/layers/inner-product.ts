@@ -1,5 +1,5 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { canonicalAxis, checkInt, count } from './common.js';
+import { canonicalAxis, changed, checkInt, count, label, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { addChannelBias, axisIndex, blob, matMul } from './reference-kernels.js';
 import { caffeOrder, identityPerm } from '../keras/layout.js';
@@ -15,6 +15,7 @@ interface InnerProductParam {
 
 registerLayer({
   type: 'InnerProduct',
+  meta: { category: 'dense', keyParams: (p) => label(num(p.param('inner_product_param').num_output), changed(p, 'inner_product_param', 'axis')) },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

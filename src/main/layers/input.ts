@@ -4,6 +4,7 @@ import { registerLayer } from './registry.js';
 
 registerLayer({
   type: 'Input',
+  meta: { category: 'data', keyParams: (p) => list<Message>(p.param('input_param'), 'shape').map((s) => blobShapeDims(s).join('×')).join(', ') },
   role: 'data',
   bottoms: { min: 0, max: 0 },
   tops: { min: 1 },

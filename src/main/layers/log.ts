@@ -1,5 +1,5 @@
 import { op, scaleBy, scalar } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { changed, label, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
@@ -9,6 +9,7 @@ registerNeuron('Log', (ctx) => {
   if (base !== -1 && !(base > 0)) ctx.fail(`base must be strictly positive (got ${base})`, 'log_param.base');
   if (base === 1) ctx.fail('base 1 gives 1/log(base) = inf', 'log_param.base');
 }, {
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'log_param', 'base'), changed(p, 'log_param', 'scale'), changed(p, 'log_param', 'shift')) },
   onnx(ctx) {
     const { base, scale, shift } = ctx.param<{ base: number; scale: number; shift: number }>('log_param');
     // log_layer.cpp: log(shift + scale·x)·base_scale, base_scale = 1 / ln(base) (1 for base e), each step skipped when neutral.

@@ -1,12 +1,16 @@
 import { caffePool } from '../export/onnx-pool.js';
 import { int64s, op, scaleBy, scalar } from '../export/onnx-ops.js';
-import { checkInt, fmt } from './common.js';
+import { checkInt, fmt, label, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { avePool, blob } from './reference-kernels.js';
 import { native, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'LRN',
+  meta: {
+    category: 'normalization',
+    keyParams: (p) => label(`size ${num(p.param('lrn_param').local_size)}`, p.param('lrn_param').norm_region === 'WITHIN_CHANNEL' && 'within channel'),
+  },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -1,9 +1,14 @@
 import { registerLayer } from './registry.js';
-import { dataTops } from './common.js';
+import { dataTops, num } from './common.js';
 
 /** memory_data_layer.cpp: data [batch_size, channels, height, width] and labels [batch_size]. */
 registerLayer({
   type: 'MemoryData',
+  meta: {
+    category: 'data',
+    params: ['memory_data_param', 'transform_param'],
+    keyParams: (p) => ['batch_size', 'channels', 'height', 'width'].map((f) => num(p.param('memory_data_param')[f] ?? 0)).join('×'),
+  },
   role: 'data',
   bottoms: { min: 0, max: 0 },
   tops: { min: 2, max: 2 },

@@ -1,10 +1,17 @@
 import { int64s, op, scalar } from '../export/onnx-ops.js';
-import { legacyDim } from './common.js';
+import { label, legacyDim } from './common.js';
 import { registerLayer } from './registry.js';
 import { blob } from './reference-kernels.js';
 
 registerLayer({
   type: 'MVN',
+  meta: {
+    category: 'normalization',
+    keyParams: (p) => {
+      const m = p.param<{ normalize_variance: boolean; across_channels: boolean }>('mvn_param');
+      return label(m.across_channels && 'across channels', !m.normalize_variance && 'mean only');
+    },
+  },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -1,10 +1,17 @@
 import { op, scalar } from '../export/onnx-ops.js';
-import { fmt, legacyDim } from './common.js';
+import { fmt, label, legacyDim } from './common.js';
 import { registerLayer } from './registry.js';
 import { blob } from './reference-kernels.js';
 
 registerLayer({
   type: 'Normalize',
+  meta: {
+    category: 'normalization',
+    keyParams: (p) => {
+      const m = p.param<{ across_spatial: boolean; channel_shared: boolean }>('norm_param');
+      return label(m.across_spatial ? 'across spatial' : 'per position', m.channel_shared && 'shared scale');
+    },
+  },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -2,9 +2,11 @@ import { unary } from '../export/onnx-ops.js';
 import { registerLayer } from './registry.js';
 import { transpose } from './reference-kernels.js';
 import { invertPerm } from '../keras/layout.js';
+import { asList } from './common.js';
 
 registerLayer({
   type: 'Permute',
+  meta: { category: 'shape', keyParams: (p) => asList(p.param('permute_param').order).join(', ') },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -1,5 +1,5 @@
 import { caffePool } from '../export/onnx-pool.js';
-import { checkInt, checkTopCount, fmt, INT_MAX } from './common.js';
+import { checkInt, checkTopCount, fmt, INT_MAX, label } from './common.js';
 import { registerLayer } from './registry.js';
 import { avePool, blob, count, maxPool, stochasticPool, type PoolWindow } from './reference-kernels.js';
 import { standardPooling, type PoolAxis } from '../keras/helpers.js';
@@ -24,6 +24,19 @@ const P = 'pooling_param';
 
 registerLayer({
   type: 'Pooling',
+  meta: {
+    category: 'pooling',
+    keyParams: (ctx) => {
+      const p = ctx.param<PoolingParam>(P);
+      const has = (f: string): boolean => ctx.has(P, f);
+      if (p.global_pooling) return `${p.pool} global`;
+      const pair = (a: number, b: number): string => (a === b ? String(a) : `${a}×${b}`);
+      const [kh, kw] = has('kernel_size') ? [p.kernel_size, p.kernel_size] : [p.kernel_h, p.kernel_w];
+      const [sh, sw] = has('stride_h') ? [p.stride_h, p.stride_w] : [p.stride, p.stride];
+      const [ph, pw] = has('pad_h') ? [p.pad_h, p.pad_w] : [p.pad, p.pad];
+      return label(p.pool, `${kh}×${kw}`, (sh !== 1 || sw !== 1) && `/${pair(sh, sw)}`, (ph !== 0 || pw !== 0) && `pad ${pair(ph, pw)}`, p.round_mode === 'FLOOR' && 'floor');
+    },
+  },
   bottoms: { min: 1, max: 1 },
   // pooling_layer.hpp MaxTopBlobs: MAX pooling may add a second top, the argmax mask.
   tops: { min: 1, max: 2 },

@@ -1,9 +1,10 @@
 import { op, scaleBy, scalar } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { changed, label, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
 registerNeuron('Power', undefined, {
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'power_param', 'power'), changed(p, 'power_param', 'scale'), changed(p, 'power_param', 'shift')) },
   onnx(ctx) {
     const { power, scale, shift } = ctx.param<{ power: number; scale: number; shift: number }>('power_param');
     const x = ctx.inputs[0];

@@ -1,11 +1,12 @@
 import { op } from '../export/onnx-ops.js';
-import { fmt, legacyDim } from './common.js';
+import { fmt, label, legacyDim } from './common.js';
 import { registerLayer } from './registry.js';
 import { broadcast, count } from './reference-kernels.js';
 import { kerasAxis, kerasShape, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'PReLU',
+  meta: { category: 'activation', keyParams: (p) => label(p.param<{ channel_shared: boolean }>('prelu_param').channel_shared && 'shared') },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -1,5 +1,5 @@
 import { op } from '../export/onnx-ops.js';
-import { legacyDim } from './common.js';
+import { asList, label, legacyDim, num } from './common.js';
 import { registerLayer } from './registry.js';
 
 interface PriorBoxParam {
@@ -35,6 +35,14 @@ export function priorAspectRatios(ratios: readonly number[], flip: boolean): num
 
 registerLayer({
   type: 'PriorBox',
+  meta: {
+    category: 'detection',
+    keyParams: (p) => {
+      const b = p.param<PriorBoxParam>(P);
+      const ratios = asList(b.aspect_ratio);
+      return label(`size ${asList(b.min_size).map(num).join(', ')}`, asList(b.max_size).length > 0 && `max ${asList(b.max_size).map(num).join(', ')}`, ratios.length > 0 && `ratios ${ratios.map(num).join(', ')}`);
+    },
+  },
   // prior_box_layer.hpp (SSD) declares ExactBottomBlobs(), a misspelling Caffe never calls, so the
   // bottom count is unchecked; Forward reads bottom[1] only when no image size is given.
   bottoms: { min: 1 },

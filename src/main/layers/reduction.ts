@@ -1,10 +1,11 @@
 import { int64s, op, scaleBy } from '../export/onnx-ops.js';
-import { canonicalAxis } from './common.js';
+import { canonicalAxis, changed, label } from './common.js';
 import { registerLayer } from './registry.js';
 import { blob, count } from './reference-kernels.js';
 
 registerLayer({
   type: 'Reduction',
+  meta: { category: 'other', keyParams: (p) => label(String(p.param('reduction_param').operation), changed(p, 'reduction_param', 'axis'), changed(p, 'reduction_param', 'coeff')) },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

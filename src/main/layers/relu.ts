@@ -1,9 +1,10 @@
 import { f, unary } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { changed, label, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise, outputLike } from '../keras/layout.js';
 
 registerNeuron('ReLU', undefined, {
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'relu_param', 'negative_slope', 'slope')) },
   onnx(ctx) {
     // relu_layer.cpp: max(x, 0) + slope·min(x, 0): ONNX Relu, or LeakyRelu with alpha = negative_slope.
     const slope = ctx.param<{ negative_slope: number }>('relu_param').negative_slope;

@@ -1,5 +1,5 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { blobShapeDims, checkInt, count, fmt, forbidInPlace } from './common.js';
+import { blobShapeDims, changed, checkInt, count, fmt, forbidInPlace, label } from './common.js';
 import type { Message } from '../caffe/message.js';
 import { registerLayer } from './registry.js';
 import { blob } from './reference-kernels.js';
@@ -7,6 +7,11 @@ import { caffeOrder, identityPerm, memoryOrderAgrees } from '../keras/layout.js'
 
 registerLayer({
   type: 'Reshape',
+  meta: {
+    category: 'shape',
+    // The target dims as the prototxt gives them: 0 copies the bottom's dim, -1 is inferred.
+    keyParams: (p) => label(fmt(blobShapeDims(p.param<{ shape?: Message }>('reshape_param').shape)), changed(p, 'reshape_param', 'axis'), changed(p, 'reshape_param', 'num_axes', 'axes')),
+  },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

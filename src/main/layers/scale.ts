@@ -4,6 +4,7 @@ import { registerLayer } from './registry.js';
 import { broadcast, broadcastDims } from './reference-kernels.js';
 import { broadcastBottom, learnedScaleBias } from '../keras/helpers.js';
 import { outputLike } from '../keras/layout.js';
+import { changed, label } from './common.js';
 
 interface ScaleParam {
   axis: number;
@@ -13,6 +14,10 @@ interface ScaleParam {
 
 registerLayer({
   type: 'Scale',
+  meta: {
+    category: 'normalization',
+    keyParams: (p) => label(changed(p, 'scale_param', 'axis'), changed(p, 'scale_param', 'num_axes', 'axes'), p.param<ScaleParam>('scale_param').bias_term && 'bias'),
+  },
   bottoms: { min: 1, max: 2 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -4,6 +4,7 @@ import { registerLayer } from './registry.js';
 /** sigmoid_cross_entropy_loss_layer.cpp */
 registerLayer({
   type: 'SigmoidCrossEntropyLoss',
+  meta: { category: 'loss', params: ['loss_param'] },
   role: 'loss',
   bottoms: { min: 2, max: 2 },
   tops: { min: 1, max: 1 },

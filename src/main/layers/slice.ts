@@ -1,11 +1,19 @@
 import { int64s } from '../export/onnx-ops.js';
-import { canonicalAxis, fmt } from './common.js';
+import { asList, canonicalAxis, fmt, label, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { axisIndex, blob, count, sliceAlongAxis } from './reference-kernels.js';
 import { kerasAxis, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'Slice',
+  meta: {
+    category: 'shape',
+    keyParams: (p) => {
+      const s = p.param<{ axis: number; slice_dim: number; slice_point: number[] }>('slice_param');
+      const points = asList(s.slice_point);
+      return label(`axis ${num(p.has('slice_param', 'slice_dim') ? s.slice_dim : s.axis)}`, points.length > 0 && `at ${points.join(', ')}`);
+    },
+  },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1 },
   onnx(ctx) {

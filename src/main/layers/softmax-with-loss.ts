@@ -4,6 +4,7 @@ import { registerLayer } from './registry.js';
 /** softmax_loss_layer.cpp: a scalar loss; a second top holds the softmax probabilities. */
 registerLayer({
   type: 'SoftmaxWithLoss',
+  meta: { category: 'loss', params: ['softmax_param', 'loss_param'] },
   role: 'loss',
   bottoms: { min: 2, max: 2 },
   tops: { min: 1, max: 2 },

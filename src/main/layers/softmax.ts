@@ -1,11 +1,12 @@
 import { unary } from '../export/onnx-ops.js';
-import { canonicalAxis } from './common.js';
+import { canonicalAxis, changed, label } from './common.js';
 import { registerLayer } from './registry.js';
 import { axisIndex, blob, count } from './reference-kernels.js';
 import { kerasAxis, outputLike } from '../keras/layout.js';
 
 registerLayer({
   type: 'Softmax',
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'softmax_param', 'axis')) },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

@@ -4,6 +4,7 @@ import { blob } from './reference-kernels.js';
 
 registerLayer({
   type: 'Split',
+  meta: { category: 'shape' },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1 },
   // split_layer.cpp: every top shares the bottom's data.

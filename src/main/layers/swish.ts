@@ -1,9 +1,10 @@
 import { op, scaleBy } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { changed, label, registerNeuron } from './common.js';
 import { mapValues, sigmoid } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
 registerNeuron('Swish', undefined, {
+  meta: { category: 'activation', keyParams: (p) => label(changed(p, 'swish_param', 'beta', 'β')) },
   onnx(ctx) {
     // swish_layer.cpp: x·sigmoid(β·x).
     const x = ctx.inputs[0];

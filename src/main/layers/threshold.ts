@@ -1,9 +1,10 @@
 import { op, scalar } from '../export/onnx-ops.js';
-import { registerNeuron } from './common.js';
+import { num, registerNeuron } from './common.js';
 import { mapValues } from './reference-kernels.js';
 import { elementwise } from '../keras/layout.js';
 
 registerNeuron('Threshold', undefined, {
+  meta: { category: 'activation', keyParams: (p) => `> ${num(p.param('threshold_param').threshold)}` },
   onnx(ctx) {
     // threshold_layer.cpp: 1 where x > threshold, else 0.
     const { threshold } = ctx.param<{ threshold: number }>('threshold_param');

@@ -1,10 +1,11 @@
 import { int64s, op } from '../export/onnx-ops.js';
-import { canonicalAxis } from './common.js';
+import { canonicalAxis, num } from './common.js';
 import { registerLayer } from './registry.js';
 import { axisIndex, blob, count } from './reference-kernels.js';
 
 registerLayer({
   type: 'Tile',
+  meta: { category: 'shape', keyParams: (p) => `×${num(p.param('tile_param').tiles)} on axis ${num(p.param('tile_param').axis)}` },
   bottoms: { min: 1, max: 1 },
   tops: { min: 1, max: 1 },
   onnx(ctx) {

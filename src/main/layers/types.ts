@@ -3,6 +3,7 @@
  * this and registers it; nothing else in Portafilter switches on a layer type string: its shape rule,
  * its Keras mapping (weights included), its Caffe-semantics reference op and its ONNX mapping.
  */
+import type { LayerCategory } from '../../shared/api.js';
 import type { Message } from '../caffe/message.js';
 import type { KerasWeight, Ordering } from '../keras/spec.js';
 
@@ -124,6 +125,20 @@ export interface LayerShapes {
   dataDependent?: boolean;
 }
 
+/** What the workbench shows of a layer type: its palette category and the parameters a graph node names. */
+export interface LayerMeta {
+  category: LayerCategory;
+  /** The parameters that matter, in a few words for a node label ('11×11 /4, 96', 'MAX 3×3 /2'); '' or absent: none. */
+  keyParams?(p: LayerParams): string;
+  /** The LayerParameter fields this type reads (default: the one named after it, 'convolution_param' for Convolution). */
+  params?: readonly string[];
+  /**
+   * What Caffe takes for a repeated parameter left unset, which caffe.proto cannot declare
+   * ('convolution_param.pad': '0'), as the inspector shows it.
+   */
+  unsetRepeated?: Readonly<Record<string, string>>;
+}
+
 export interface LayerDef {
   /** Caffe V2 type string, e.g. "Convolution". */
   readonly type: string;
@@ -137,6 +152,8 @@ export interface LayerDef {
    * which inference leaves out.
    */
   readonly role?: 'data' | 'loss';
+  /** Category and key parameters for the workbench (see LayerMeta). */
+  readonly meta: LayerMeta;
   /** Output shapes and learnable-blob shapes, by Caffe's own rules (Reshape/LayerSetUp). */
   shapes(ctx: ShapeContext): LayerShapes;
   /** Caffe's forward pass, in Caffe's layout: one blob per top. */

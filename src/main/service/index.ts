@@ -5,21 +5,79 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { methods, type CallOptions, type ConvertRequest, type Method, type Response, type Responses } from '../../shared/api.js';
-import { PortafilterError } from '../../shared/errors.js';
+import {
+  methods,
+  type CallOptions,
+  type ConvertRequest,
+  type KerasLayersView,
+  type Method,
+  type Request,
+  type Response,
+  type Responses,
+  type WeightOverview,
+} from '../../shared/api.js';
+import { KerasConversionError, PortafilterError } from '../../shared/errors.js';
 import { readMean } from '../caffe/mean.js';
 import { exportModel } from '../export/index.js';
 import { loadCaffeNet, type CaffeNet } from '../net/model.js';
 import { appRoot, resourcePath } from '../paths.js';
+import type { Weight } from '../net/weights.js';
+import { layerParamFields } from './layer-params.js';
 import { summarize } from './summary.js';
 import type { Service } from './types.js';
+import { blobDistribution, blobStats, filterTiles } from './weight-views.js';
 
 export type { Service } from './types.js';
 
 type Handlers = { [M in Method]: (request: never, options: CallOptions) => Promise<Responses[M]> };
 
+/** An open model and what was worked out from it, freed together by closeModel. */
+interface Session {
+  model: CaffeNet;
+  /** The Keras side by `${ordering}/${flipKernels}`, frozen: every caller shares one. */
+  kerasViews: Map<string, KerasLayersView>;
+  /** Every learnable blob's distribution, once asked for (a pass over all the weights). */
+  overview?: WeightOverview;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The layer of an open model by name, or an error naming the file and the layer. */
+function layerOf(model: CaffeNet, name: string): CaffeNet['graph']['layers'][number] {
+  const layer = model.graph.layers.find((l) => l.name === name);
+  if (!layer) throw new PortafilterError(`the model has no layer '${name}'`, { file: model.prototxt, layer: name });
+  return layer;
+}
+
+/** Learnable blob `index` of layer `name`, or an error saying why there is none. */
+function blobOf(model: CaffeNet, name: string, index: number): Weight {
+  const layer = layerOf(model, name);
+  const where = { file: model.caffemodel ?? model.prototxt, layer: name };
+  if (!model.caffemodel) throw new PortafilterError('the model was opened without weights (no caffemodel): there are no values to show', where);
+  const blobs = model.weights.get(name) ?? [];
+  if (blobs.length === 0) throw new PortafilterError(`the layer (${layer.type}) has no learnable blobs`, where);
+  const blob = blobs[index];
+  if (!blob) throw new PortafilterError(`the layer has ${plural(blobs.length, 'learnable blob')} (0..${blobs.length - 1}); blob ${index} does not exist`, where);
+  return blob;
+}
+
+/** Freezes `value` and everything it holds, so a view cached for every caller cannot be changed by one. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export function createService(): Service {
-  const sessions = new Map<string, CaffeNet>();
+  const sessions = new Map<string, Session>();
+
+  const session = (id: string): Session => {
+    const s = sessions.get(id);
+    if (!s) throw new PortafilterError(`no open model with id '${id}' (open it first)`);
+    return s;
+  };
 
   const handlers: Handlers = {
     version: async () => ({
@@ -39,13 +97,12 @@ export function createService(): Service {
     openModel: async (req: Responses['demoModel'], options) => {
       const model = await loadCaffeNet({ ...req, onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }), signal: options.signal });
       const id = randomUUID();
-      sessions.set(id, model);
+      sessions.set(id, { model, kerasViews: new Map() });
       return summarize(id, model);
     },
     closeModel: async (req: { id: string }) => ({ closed: sessions.delete(req.id) }),
     convertModel: async (req: ConvertRequest, options) => {
-      const model = sessions.get(req.id);
-      if (!model) throw new PortafilterError(`no open model with id '${req.id}' (open it first)`);
+      const { model } = session(req.id);
       return exportModel(model, {
         ...req,
         onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }),
@@ -55,6 +112,59 @@ export function createService(): Service {
     readMean: async (req: { file: string }) => {
       const mean = await readMean(req.file);
       return { file: mean.file, shape: mean.shape, channelMean: mean.channelMean };
+    },
+    kerasLayers: async (req: Request<'kerasLayers'>) => {
+      const s = session(req.id);
+      // Refused here as the exports refuse it: a flip in channels_last would silently do nothing.
+      if (req.flipKernels && req.ordering !== 'channels_first')
+        throw new KerasConversionError('flipKernels (the Theano kernel flip) only goes with the channels_first ordering', { file: s.model.prototxt });
+      const key = `${req.ordering}/${req.flipKernels}`;
+      let view = s.kerasViews.get(key);
+      if (!view) {
+        // TF.js (for its layers' own output shapes) loads on first use: a worker that never shows the Keras side never pays for it.
+        const { kerasLayersView } = await import('./keras-view.js');
+        s.kerasViews.set(key, (view = deepFreeze(kerasLayersView(s.model, req.ordering, req.flipKernels))));
+      }
+      return view;
+    },
+    layerParams: async (req: Request<'layerParams'>) => {
+      const layer = layerOf(session(req.id).model, req.layer);
+      return { layer: layer.name, fields: layerParamFields(layer.param) };
+    },
+    weightStats: async (req: Request<'weightStats'>) => {
+      const blob = blobOf(session(req.id).model, req.layer, req.blob);
+      const { stats, histogram } = blobStats(blob.data, req.bins);
+      const { count, min, max, mean, std, zeroFraction, nanCount, infCount } = stats;
+      return { layer: req.layer, blob: req.blob, shape: [...blob.shape], count, min, max, mean, std, zeroFraction, nanCount, infCount, ...histogram };
+    },
+    filterTiles: async (req: Request<'filterTiles'>) => {
+      const { model } = session(req.id);
+      const blob = blobOf(model, req.layer, req.blob);
+      const where = { file: model.caffemodel, layer: req.layer };
+      if (blob.shape.length !== 4)
+        throw new PortafilterError(`filter tiles need a 4-D kernel (Caffe's O, I/g, kh, kw); blob ${req.blob} is [${blob.shape.join(', ')}]`, where);
+      const [filters, inputs] = blob.shape;
+      if (req.mode === 'rgb' && inputs !== 3) throw new PortafilterError(`rgb tiles need 3 input channels; the kernel has ${inputs} (use 'channel' or 'mean')`, where);
+      if (req.mode === 'channel' && req.channel >= inputs)
+        throw new PortafilterError(`the kernel has ${plural(inputs, 'input channel')} (0..${inputs - 1}); channel ${req.channel} does not exist`, where);
+      if (req.offset > 0 && req.offset >= filters) throw new PortafilterError(`offset ${req.offset} is past the kernel's ${plural(filters, 'filter')}`, where);
+      return filterTiles(req.layer, blob.shape, blob.data, req);
+    },
+    weightOverview: async (req: Request<'weightOverview'>) => {
+      const s = session(req.id);
+      if (!s.overview) {
+        const { model } = s;
+        if (!model.caffemodel)
+          throw new PortafilterError('the model was opened without weights (no caffemodel): there are no values to show', { file: model.prototxt });
+        const blobs = model.graph.layers.flatMap((l) => (model.weights.get(l.name) ?? []).map((w, i) => blobDistribution(l.name, i, w.shape, w.data)));
+        s.overview = deepFreeze({ blobs });
+      }
+      return s.overview;
+    },
+    // The host-side file browser is the web host's (server/index.ts answers it against the folders its
+    // page opened); the Electron window browses with the native dialogs, and the CLI takes paths.
+    listFolder: async () => {
+      throw new PortafilterError('listFolder is the web host\'s file browser: this transport opens files by their paths (the window by its open dialogs)');
     },
   };
 

@@ -25,10 +25,24 @@ export const PATH_ACCESS: Readonly<Record<string, PathAccess>> = {
   'readMean.file': 'read',
   'convertModel.out': 'write',
   'convertModel.mean': 'read',
+  // A folder listed, never written; Electron lets it name only folders the user chose (tree grants).
+  'listFolder.path': 'read',
 };
 
-/** String fields that name no file: session ids, and input blob names. */
-export const NOT_PATHS: readonly string[] = ['closeModel.id', 'convertModel.id', 'openModel.inputShapes{key}'];
+/** String fields that name no file: session ids, input blob names, and layer names. */
+export const NOT_PATHS: readonly string[] = [
+  'closeModel.id',
+  'convertModel.id',
+  'openModel.inputShapes{key}',
+  'kerasLayers.id',
+  'layerParams.id',
+  'layerParams.layer',
+  'weightStats.id',
+  'weightStats.layer',
+  'filterTiles.id',
+  'filterTiles.layer',
+  'weightOverview.id',
+];
 
 export interface PathField {
   field: string;

@@ -1,14 +1,29 @@
 import type { LayerInfo, ModelSummary } from '../../shared/api.js';
+import type { Message } from '../caffe/message.js';
 import { formatPrototxt } from '../caffe/prototxt-writer.js';
-import { layerDef } from '../layers/index.js';
+import { layerDef, layerParams } from '../layers/index.js';
 import type { CaffeNet } from '../net/model.js';
 import { count } from '../net/shapes.js';
+
+/**
+ * A layer's label parameters, or '' when they cannot be worded: a label is a convenience, and a
+ * parameter set odd enough to trip its formatter must not keep the model from opening.
+ */
+function keyParamsOf(layer: Message): string {
+  try {
+    const type = typeof layer.type === 'string' ? layer.type : '';
+    return layerDef(type)?.meta.keyParams?.(layerParams(layer)) ?? '';
+  } catch {
+    return '';
+  }
+}
 
 /** The browsable description of a loaded model, as the UI and `inspect` show it. */
 export function summarize(id: string, model: CaffeNet): ModelSummary {
   const { graph, shapes } = model;
   const layers: LayerInfo[] = graph.layers.map((layer) => {
     const info = shapes.layers[layer.index];
+    const meta = layerDef(layer.type)?.meta;
     return {
       name: layer.name,
       type: layer.type,
@@ -21,6 +36,8 @@ export function summarize(id: string, model: CaffeNet): ModelSummary {
       prototxt: `layer {\n${formatPrototxt(layer.param, 'LayerParameter', 2)}\n}`,
       line: layer.source?.line,
       ...(info.dataDependent ? { dataDependent: true } : {}),
+      category: meta?.category ?? 'other',
+      keyParams: keyParamsOf(layer.param),
     };
   });
   return {

@@ -101,7 +101,7 @@ layer { name: "loss" type: "SoftmaxWithLoss" bottom: "data" bottom: "label" top:
   });
 
   it('lists every layer it has no Caffe-semantics op for in one UnsupportedLayerError', async () => {
-    registerLayer({ type: 'NoReferenceOp', bottoms: { min: 1 }, tops: { min: 1, max: 1 }, shapes: (ctx) => ({ tops: [[...ctx.bottoms[0]]], blobs: [] }) });
+    registerLayer({ type: 'NoReferenceOp', meta: { category: 'other' }, bottoms: { min: 1 }, tops: { min: 1, max: 1 }, shapes: (ctx) => ({ tops: [[...ctx.bottoms[0]]], blobs: [] }) });
     const model = await net(`
 input: "data"
 input_shape { dim: 1 dim: 3 }
