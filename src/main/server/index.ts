@@ -6,22 +6,29 @@
  *  - a per-run random token is required on the page and on the API socket;
  *  - Host and Origin must be loopback on our own port (DNS-rebinding and cross-site guard);
  *  - every message is validated before it reaches the service.
+ *
+ * Two things only the host can do for a page in a browser: take files dropped on it (POST
+ * /api/upload, streamed to a per-run temporary folder, see uploads.ts), and list folders on the host
+ * (listFolder, answered here because only the host knows which folders this run opened).
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Progress } from '../../shared/api.js';
+import type { CallOptions, Method, Progress, Request } from '../../shared/api.js';
 import { CALL_ID_PATTERN } from '../../shared/bridge.js';
 import { API_PATH, ClientMessage, TOKEN_PARAM, decodeWire, encodeWire, type ServerMessage } from '../../shared/transport.js';
 import { CallRegistry, checkCall, failure, serializeError } from '../service/dispatch.js';
+import { listFolder } from '../service/folders.js';
 import { mapPaths } from '../service/path-fields.js';
 import type { Service } from '../service/types.js';
 import { SECURITY_HEADERS, isAllowedOrigin, isLoopbackHost, newToken, tokenMatches } from './security.js';
 import { contentType, isDocumentPath, resolveStaticFile } from './static.js';
+import { UPLOAD_NAME_PARAM, UPLOAD_PATH, UploadAborted, Uploads, checkUploadName } from './uploads.js';
 
 export interface ServerOptions {
   /** 0 or absent: a free port chosen by the OS. */
@@ -31,6 +38,8 @@ export interface ServerOptions {
   staticDir: string;
   /** Given for tests; otherwise a fresh random token per run. */
   token?: string;
+  /** Folders the file browser may list besides the home folder, the opened models' folders and the uploads. */
+  folderRoots?: string[];
 }
 
 export interface RunningServer {
@@ -40,12 +49,16 @@ export interface RunningServer {
   origin: string;
   port: number;
   token: string;
-  /** Stops listening, aborts running calls and drops every connection. The service stays open. */
+  /** Where uploads land this run (removed by close). */
+  uploadDir: string;
+  /** Stops listening, aborts running calls and uploads, drops every connection and removes the upload folder. The service stays open. */
   close(): Promise<void>;
 }
 
 /** Requests are small (paths, shapes); 1 MiB bounds what one message can make us parse. */
 const MAX_MESSAGE_BYTES = 1 << 20;
+/** The file browser keeps the folders of this many recently opened models as roots. */
+const MAX_OPENED_FOLDERS = 32;
 /** Close codes (RFC 6455): 1003 unsupported data, 1008 policy violation. */
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_POLICY = 1008;
@@ -63,6 +76,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = options.token ?? newToken();
   const { service, staticDir } = options;
   let port = 0;
+  const uploads = await Uploads.create();
+  /** Folders of models opened in this run (any page), most recent last: the file browser's extra roots. */
+  const openedFolders = new Set<string>();
+  const folderRoots = (): string[] => [homedir(), ...(options.folderRoots ?? []), ...openedFolders, uploads.root];
+
+  const rememberOpened = async (request: Request<'openModel'>): Promise<void> => {
+    // A caffemodel may be a folder of .npy weights: then that folder is the one to come back to.
+    const folders = [dirname(request.prototxt)];
+    if (request.caffemodel) folders.push((await stat(request.caffemodel).catch(() => null))?.isDirectory() ? request.caffemodel : dirname(request.caffemodel));
+    for (const folder of folders) {
+      // Uploads are reachable through their own root; their one-file folders would only clutter the list.
+      const rel = relative(uploads.root, folder);
+      if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) continue;
+      openedFolders.delete(folder);
+      openedFolders.add(folder);
+    }
+    for (const old of [...openedFolders].slice(0, Math.max(0, openedFolders.size - MAX_OPENED_FOLDERS))) openedFolders.delete(old);
+  };
+
+  /** The service as a socket sees it: listFolder is answered here, against this run's roots. */
+  const hosted: Service = {
+    call: (async (method: Method, request: unknown, callOptions?: CallOptions) => {
+      if (method === 'listFolder') return listFolder(request as Request<'listFolder'>, folderRoots());
+      const result = await service.call(method, request, callOptions);
+      if (method === 'openModel') await rememberOpened(request as Request<'openModel'>);
+      return result;
+    }) as Service['call'],
+    dispose: () => service.dispose(),
+  };
 
   const http = createServer((req, res) => {
     handleHttp(req, res).catch((e: unknown) => {
@@ -76,6 +118,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!isLoopbackHost(req.headers.host, port)) return plain(res, 403, 'forbidden host');
     if (!isAllowedOrigin(req.headers.origin, port)) return plain(res, 403, 'forbidden origin');
+    if (new URL(req.url ?? '/', `http://127.0.0.1:${port}`).pathname === UPLOAD_PATH) return handleUpload(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return plain(res, 405, 'method not allowed');
@@ -112,6 +155,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   }
 
+  async function handleUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A refused upload's body is not read: the connection closes after the answer instead.
+    const refuse = (status: number, body: string): void => {
+      res.setHeader('Connection', 'close');
+      plain(res, status, body);
+    };
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return refuse(405, 'method not allowed: uploads are POSTed');
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (!tokenMatches(token, url.searchParams.get(TOKEN_PARAM))) return refuse(401, 'missing or wrong token');
+    const checked = checkUploadName(url.searchParams.get(UPLOAD_NAME_PARAM));
+    if ('problem' in checked) return refuse(400, checked.problem);
+    let path: string;
+    try {
+      path = await uploads.receive(req, checked.name);
+    } catch (e) {
+      // The client that cut the upload off is gone; there is nobody to answer.
+      if (e instanceof UploadAborted || req.destroyed || !req.complete) return void res.destroy();
+      return refuse(500, `the upload of ${checked.name} failed: ${serializeError(e).message}`);
+    }
+    send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ path }));
+  }
+
   function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
@@ -127,7 +195,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   function serveSocket(ws: WebSocket): void {
-    const calls = new CallRegistry(service);
+    const calls = new CallRegistry(hosted);
     const reply = (message: ServerMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
       let text: string;
@@ -174,10 +242,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   await new Promise<void>((resolveListen, reject) => {
-    http.once('error', reject);
+    // A host that never listened leaves no upload folder behind.
+    const failed = (e: Error): void => void uploads.close().finally(() => reject(e));
+    http.once('error', failed);
     // Loopback only: the host is for this machine's user, never for the network.
     http.listen(options.port ?? 0, '127.0.0.1', () => {
-      http.off('error', reject);
+      http.off('error', failed);
       // Set before any request is handled: the Host and Origin checks compare against it.
       port = (http.address() as AddressInfo).port;
       resolveListen();
@@ -190,9 +260,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     origin,
     port,
     token,
+    uploadDir: uploads.root,
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((done) => wss.close(() => done()));
+      await uploads.close();
       http.closeAllConnections();
       await new Promise<void>((done) => http.close(() => done()));
     },

@@ -15,6 +15,8 @@ describe('a drop on the window', () => {
     expect(dropTarget('/m/solver.txt', false)).toBe('prototxt');
     expect(dropTarget('/m/bvlc.caffemodel', false)).toBe('caffemodel');
     expect(dropTarget('/m/lenet_npy', true)).toBe('caffemodel');
+    expect(dropTarget('/m/mean.binaryproto', false)).toBe('mean');
+    expect(dropTarget('ilsvrc_2012_mean.BINARYPROTO', false)).toBe('mean');
     expect(dropTarget('/m/cat.jpg', false)).toBeNull();
     expect(dropTarget('/m/.prototxt', false)).toBeNull();
     expect(dropTarget('/m.prototxt/weights', false)).toBeNull();
@@ -24,7 +26,8 @@ describe('a drop on the window', () => {
     const form = useOpenFormStore();
     expect(form.place('/m/deploy.prototxt', false)).toEqual({ field: 'prototxt' });
     expect(form.place('/m/lenet_npy', true)).toEqual({ field: 'caffemodel' });
-    expect(form.place('/m/mean.binaryproto', false)).toEqual({ problem: '/m/mean.binaryproto is neither a .prototxt nor a .caffemodel (nor a folder of .npy weights)' });
+    expect(form.place('/m/cat.jpg', false)).toEqual({ problem: '/m/cat.jpg is neither a .prototxt nor a .caffemodel (nor a folder of .npy weights)' });
+    expect(form.place('/m/mean.binaryproto', false)).toEqual({ problem: "/m/mean.binaryproto is a mean image: it belongs to the Export panel's mean file, not to this form" });
     expect([form.prototxt, form.caffemodel]).toEqual(['/m/deploy.prototxt', '/m/lenet_npy']);
     expect(form.toRequest(false)).toEqual({ request: { prototxt: '/m/deploy.prototxt', caffemodel: '/m/lenet_npy' } });
   });

@@ -17,5 +17,6 @@ export function createApiClient(win: Window): ApiClient {
   return new WebSocketClient(`${scheme}//${win.location.host}${API_PATH}?${query}`, {
     label: win.location.host,
     pingUrl: `${API_PATH}/ping?${query}`,
+    uploadUrl: `${API_PATH}/upload?${query}`,
   });
 }

@@ -16,6 +16,13 @@ export interface ApiClient extends PortafilterApi {
   readonly pickSavePath?: (kind: SaveKind, suggested: string) => Promise<string | null>;
   /** A file or folder dropped on the window, made usable by the calls; absent on the web host, where a drop carries no path. */
   readonly chooseDropped?: (file: File) => Promise<DroppedPath | null>;
+  /**
+   * The web host's way in for a file a browser holds only as bytes (a drop, an <input type=file>):
+   * streams it to the host's upload folder and answers the path there, which calls then take like
+   * any other. `onProgress` gets the fraction sent; `signal` aborts the upload. Absent in the app,
+   * where a dropped file already has a path.
+   */
+  readonly uploadFile?: (file: File, onProgress?: (fraction: number) => void, signal?: AbortSignal) => Promise<string>;
   /** Connection changes (Electron's bridge is always open). Returns the unsubscribe function. */
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
 }

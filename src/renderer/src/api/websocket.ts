@@ -20,6 +20,8 @@ export interface WebSocketClientOptions {
   label: string;
   /** Answers 200 with a right token and 401 with a wrong one: tells a refused socket from a dead host. */
   pingUrl?: string;
+  /** POST target of uploads, token included; the file name is added as `name`. Without it the client cannot upload. */
+  uploadUrl?: string;
 }
 
 const failureOf = (message: string): SerializedError => ({ code: 'PortafilterError', message });
@@ -33,12 +35,15 @@ export class WebSocketClient implements ApiClient {
   private readonly listeners = new Set<(state: ConnectionState) => void>();
   private state: ConnectionState = 'closed';
   private nextId = 1;
+  readonly uploadFile?: (file: File, onProgress?: (fraction: number) => void, signal?: AbortSignal) => Promise<string>;
 
   constructor(
     private readonly url: string,
     private readonly options: WebSocketClientOptions,
   ) {
     this.endpoint = options.label;
+    const uploadUrl = options.uploadUrl;
+    if (uploadUrl) this.uploadFile = (file, onProgress, signal) => upload(uploadUrl, file, onProgress, signal);
   }
 
   call<M extends Method>(method: M, request: Request<M>, options: CallOptions = {}): Promise<Response<M>> {
@@ -156,4 +161,47 @@ export class WebSocketClient implements ApiClient {
   private failAll(error: SerializedError): void {
     for (const id of [...this.pending.keys()]) this.settle(id, error);
   }
+}
+
+/**
+ * One file POSTed as the raw request body. XMLHttpRequest rather than fetch: it streams a File from
+ * disk and reports upload progress, which fetch does not (a streamed fetch body needs HTTP/2).
+ */
+function upload(url: string, file: File, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    const xhr = new XMLHttpRequest();
+    const target = `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams({ name: file.name })}`;
+    const onAbort = (): void => xhr.abort();
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    xhr.open('POST', target);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e: ProgressEvent) => {
+      if (e.lengthComputable && e.total > 0) onProgress?.(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      done();
+      if (xhr.status === 200) {
+        try {
+          const { path } = JSON.parse(xhr.responseText) as { path?: unknown };
+          if (typeof path === 'string') return resolve(path);
+        } catch {
+          // Said below: an answer without a path is no upload.
+        }
+        return reject(new ApiError(failureOf(`the upload of ${file.name} got an answer without a path from the Portafilter host`)));
+      }
+      const why = xhr.responseText.trim() || `HTTP ${xhr.status}`;
+      reject(new ApiError(failureOf(`the upload of ${file.name} was refused by the Portafilter host: ${why}`)));
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(failureOf(`the upload of ${file.name} failed: the connection to the Portafilter host broke off`)));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(abortError());
+    };
+    xhr.send(file);
+  });
 }

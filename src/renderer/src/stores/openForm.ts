@@ -1,7 +1,8 @@
 /**
  * The open-model form: the paths and input shapes last used, remembered across sessions. On the web
- * host its paths are typed; in the app they are chosen (a dialog or a drop), because the app's main
- * process opens only what the user chose there.
+ * host its paths are typed, picked in the host's file browser or filled by an upload (a drop); in
+ * the app they are chosen (a dialog or a drop), because the app's main process opens only what the
+ * user chose there.
  */
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
@@ -31,6 +32,8 @@ function load(): Saved {
 }
 
 export type PathField = 'prototxt' | 'caffemodel';
+/** Where a dropped file can go: a field of this form, or the mean image (the Export panel's). */
+export type DropField = PathField | 'mean';
 
 const extensionOf = (path: string): string => {
   const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
@@ -39,16 +42,25 @@ const extensionOf = (path: string): string => {
 };
 
 /**
- * Which field a dropped file or folder fills: a folder is a folder of .npy weights (what the
- * caffemodel field also takes), the rest goes by the extensions the open dialog offers.
+ * Which field a dropped (or uploaded, or browsed) file or folder fills: a folder is a folder of .npy
+ * weights (what the caffemodel field also takes), the rest goes by the extensions the open dialog
+ * offers; a .binaryproto is a mean image.
  */
-export function dropTarget(path: string, folder: boolean): PathField | null {
+export function dropTarget(path: string, folder: boolean): DropField | null {
   if (folder) return 'caffemodel';
   const ext = extensionOf(path);
   if (FILE_FILTERS.caffemodel.extensions.includes(ext)) return 'caffemodel';
   if (FILE_FILTERS.prototxt.extensions.includes(ext)) return 'prototxt';
+  if (FILE_FILTERS.binaryproto.extensions.includes(ext)) return 'mean';
   return null;
 }
+
+/** The extensions a drop or an upload takes, for an <input type=file accept=…>. */
+export const DROPPED_EXTENSIONS: readonly string[] = [
+  ...FILE_FILTERS.prototxt.extensions,
+  ...FILE_FILTERS.caffemodel.extensions,
+  ...FILE_FILTERS.binaryproto.extensions,
+].map((e) => `.${e}`);
 
 export const useOpenFormStore = defineStore('openForm', () => {
   const saved = load();
@@ -74,6 +86,7 @@ export const useOpenFormStore = defineStore('openForm', () => {
   /** Puts a dropped file or folder where it belongs; the field it filled, or what is wrong with it. */
   function place(path: string, folder: boolean): { field: PathField } | { problem: string } {
     const field = dropTarget(path, folder);
+    if (field === 'mean') return { problem: `${path} is a mean image: it belongs to the Export panel's mean file, not to this form` };
     if (!field) return { problem: `${path} is neither a .prototxt nor a .caffemodel (nor a folder of .npy weights)` };
     if (field === 'prototxt') prototxt.value = path;
     else caffemodel.value = path;
