@@ -15,8 +15,10 @@ import { parseVgg16 } from './parse-vgg16.js';
 import { referenceExecutor } from './reference-executor.js';
 import type { BenchOptions, Benchmark, Log } from './types.js';
 import { vggCnnS } from './vgg-cnn-s.js';
+import { workbenchGraph } from './workbench-graph.js';
+import { workbenchWeights } from './workbench-weights.js';
 
-const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, manyLayers];
+const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, manyLayers, workbenchGraph, workbenchWeights];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

@@ -65,7 +65,8 @@ const listed = () => result().locator('[data-path]').evaluateAll((items) => item
 async function openExportPanel(): Promise<void> {
   await page.goto(server.url);
   await page.getByRole('button', { name: 'Open demo model' }).click();
-  await page.locator('tr[data-layer="prob"]').waitFor();
+  // The graph is the view a model opens in: wait for the model itself, not the (hidden) table.
+  await page.getByTestId('model-name').waitFor();
   await page.getByRole('button', { name: 'Export…' }).click();
   await panel().waitFor();
 }

@@ -60,10 +60,17 @@ afterEach(async () => {
 const row = (name: string) => page.locator(`tr[data-layer="${name}"]`);
 const shapeOf = (name: string) => row(name).getByTestId('layer-shape');
 
+/** A model opens in the graph view: these tests read the layer table. */
+async function showTable(): Promise<void> {
+  await page.getByTestId('model-name').waitFor();
+  await page.getByRole('tab', { name: 'Table' }).click();
+}
+
 async function openDemo(): Promise<void> {
   await page.goto(server.url);
   await page.getByRole('heading', { name: 'No model open' }).waitFor();
   await page.getByRole('button', { name: 'Open demo model' }).click();
+  await showTable();
   await row('prob').waitFor();
 }
 
@@ -117,6 +124,7 @@ describe('the workbench in Chromium', () => {
     const url = new URL(server.url);
     url.searchParams.set('open', 'demo');
     await page.goto(url.toString());
+    await showTable();
     await row('ip2').waitFor();
     expect(await shapeOf('ip2').textContent()).toBe('1×10');
   });
@@ -125,6 +133,7 @@ describe('the workbench in Chromium', () => {
     const url = new URL(server.url);
     url.searchParams.set('prototxt', resourcePath('demo', 'lenet_mnist', 'deploy.prototxt'));
     await page.goto(url.toString());
+    await showTable();
     await row('prob').waitFor();
     expect(await shapeOf('conv1').textContent()).toBe('64×20×24×24');
     expect(await page.getByTestId('model-inputs').textContent()).toContain('data 64×1×28×28');

@@ -1,3 +1,5 @@
+// First: the zod setting must be in place before any schema module is evaluated.
+import './zod-jitless.js';
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';

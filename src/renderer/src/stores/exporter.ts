@@ -28,16 +28,19 @@ import {
 } from '../lib/export.js';
 import { useActivityStore } from './activity.js';
 import { useModelStore } from './model.js';
+import { useOrderingStore } from './ordering.js';
 
 export const useExporterStore = defineStore('exporter', () => {
   const model = useModelStore();
   const activity = useActivityStore();
+  const workbench = useOrderingStore();
 
   const visible = ref(false);
   const format = ref<ExportFormat>('keras');
-  const ordering = ref<Ordering>('channels_last');
+  /** Starts as the workbench's ordering (the toolbar switch) and follows it; the panel can still choose another for one export. */
+  const ordering = ref<Ordering>(workbench.ordering);
   /** The user's wish; it only reaches the request where the flip applies (see `flipKernels`). */
-  const flipWanted = ref(false);
+  const flipWanted = ref(workbench.flipKernels);
   const out = ref('');
   const mean = ref('');
   const problem = ref<string | null>(null);
@@ -83,6 +86,14 @@ export const useExporterStore = defineStore('exporter', () => {
     else if (model.summary) out.value = defaultOutputPath(model.summary, to);
     problem.value = null;
   });
+  // The model the workbench shows is the one exported unless the panel says otherwise.
+  watch(
+    () => workbench.layout,
+    (layout) => {
+      ordering.value = layout.ordering;
+      flipWanted.value = layout.flipKernels;
+    },
+  );
   // A question about one target does not carry over to another.
   watch([out, format], () => (confirmReplace.value = null));
 
