@@ -4,18 +4,12 @@
  * come from test/fixtures/prototxts/*.shapes.json (OpenCV's shape pass over the same prototxts),
  * never from our own code.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeLaunchQuery, type LaunchTarget } from '../../src/shared/launch.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
-import { rendererOutDir } from '../../src/main/server/renderer-build.js';
-import { createWorkerService } from '../../src/main/service/worker-client.js';
-import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
-import { launchChromium } from './chromium.js';
+import { useWorkbenchPage } from './workbench-page.js';
 
 interface FixtureShapes {
   layers: { name: string; type: string; tops: string[]; top_shapes: number[][]; blob_shapes?: number[][] }[];
@@ -23,80 +17,38 @@ interface FixtureShapes {
 const shapesOf = (net: string): FixtureShapes => JSON.parse(readFileSync(fixture('prototxts', `${net}.shapes.json`), 'utf8')) as FixtureShapes;
 const ALEXNET = fixture('prototxts', 'bvlc_alexnet.prototxt');
 const GOOGLENET = fixture('prototxts', 'bvlc_googlenet.prototxt');
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 
 /** N×C×H×W as Caffe writes it, the same blob channels_last (batch open: N) and channels_first. */
 const caffeText = (s: number[]): string => s.join('×');
 const lastText = ([, c, h, w]: number[]): string => `N×${h}×${w}×${c}`;
 const firstText = ([, c, h, w]: number[]): string => `N×${c}×${h}×${w}`;
 
-/** Reported to the page even where nothing is logged (an eval zod or ECharts might try, a refused worker). */
-const CSP_REPORTER = "document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));";
 
-let service: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let scratch: string;
-let pageProblems: string[];
+const wb = useWorkbenchPage({ scratchPrefix: 'portafilter-e2e-inspector-' });
 
-beforeAll(async () => {
-  service = createWorkerService();
-  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await launchChromium();
-  scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-inspector-'));
-  mkdirSync(SCREENSHOTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  service?.dispose();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  // A fresh context per test: the ordering (kept in localStorage) starts at channels_last.
-  context = await browser.newContext({ viewport: { width: 1500, height: 920 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  pageProblems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  // A string: this file is typed for Node, the script runs in the page.
-  await page.addInitScript(CSP_REPORTER);
-});
-
-afterEach(async () => {
-  await context.close();
-});
-
-const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-const details = () => page.getByTestId('layer-details');
-const shapesRow = (layer: string) => page.locator(`[data-shape-layer="${layer}"]`);
-const switcher = () => page.getByTestId('ordering-switch');
+const shot = (name: string) => wb.shot(name);
+const details = () => wb.page.getByTestId('layer-details');
+const shapesRow = (layer: string) => wb.page.locator(`[data-shape-layer="${layer}"]`);
+const switcher = () => wb.page.getByTestId('ordering-switch');
 
 async function open(prototxt: string, caffemodel?: string): Promise<void> {
-  const url = new URL(server.url);
+  const url = new URL(wb.server.url);
   const target: LaunchTarget = caffemodel ? { kind: 'model', prototxt, caffemodel } : { kind: 'model', prototxt };
   writeLaunchQuery(target, url.searchParams);
-  await page.goto(url.toString());
-  await page.getByTestId('model-name').waitFor();
+  await wb.page.goto(url.toString());
+  await wb.page.getByTestId('model-name').waitFor();
 }
 
 async function showShapes(): Promise<void> {
-  await page.getByRole('tab', { name: 'Shapes' }).click();
-  await page.getByTestId('shapes-summary').getByText(/converted/).waitFor();
+  await wb.page.getByRole('tab', { name: 'Shapes' }).click();
+  await wb.page.getByTestId('shapes-summary').getByText(/converted/).waitFor();
 }
 
 /** Brings a layer's row into the (virtual) list by filtering for it, and clicks it. */
 async function selectInShapes(layer: string): Promise<void> {
-  await page.getByRole('searchbox', { name: 'Filter shapes' }).fill(layer);
+  await wb.page.getByRole('searchbox', { name: 'Filter shapes' }).fill(layer);
   await shapesRow(layer).click();
-  await page.getByRole('searchbox', { name: 'Filter shapes' }).fill('');
+  await wb.page.getByRole('searchbox', { name: 'Filter shapes' }).fill('');
   await expect.poll(() => details().getByRole('heading', { level: 2 }).textContent()).toBe(layer);
 }
 
@@ -107,7 +59,7 @@ describe('the Shapes view', () => {
     await open(GOOGLENET);
     await showShapes();
     for (const l of expected) {
-      await page.getByRole('searchbox', { name: 'Filter shapes' }).fill(l.name);
+      await wb.page.getByRole('searchbox', { name: 'Filter shapes' }).fill(l.name);
       const row = shapesRow(l.name);
       await row.waitFor();
       expect(await row.getByTestId('shape-caffe').first().textContent(), l.name).toContain(caffeText(l.top_shapes[0]));
@@ -115,20 +67,20 @@ describe('the Shapes view', () => {
       expect((await row.getByTestId('shape-keras-output').last().textContent())?.trim(), l.name).toBe(lastText(l.top_shapes[0]));
       expect(await row.getAttribute('data-problem'), l.name).toBe('false');
     }
-    await page.getByRole('searchbox', { name: 'Filter shapes' }).fill('');
+    await wb.page.getByRole('searchbox', { name: 'Filter shapes' }).fill('');
     // pool1/3x3_s2 pools 112 to 56 only with Caffe's ceil rounding ((112 - 3) / 2 + 1 = 55.5).
     const pool1 = expected.find((l) => l.name === 'pool1/3x3_s2');
     expect(pool1?.top_shapes[0]).toEqual([10, 64, 56, 56]);
-    expect(await page.getByTestId('shapes-summary').textContent()).toMatch(/0 cannot convert · 0 shape mismatches/);
-    await page.getByTestId('only-problems').check();
-    expect(await page.locator('[data-shape-layer]').count()).toBe(0);
-    await page.getByTestId('only-problems').uncheck();
+    expect(await wb.page.getByTestId('shapes-summary').textContent()).toMatch(/0 cannot convert · 0 shape mismatches/);
+    await wb.page.getByTestId('only-problems').check();
+    expect(await wb.page.locator('[data-shape-layer]').count()).toBe(0);
+    await wb.page.getByTestId('only-problems').uncheck();
     await shot('shapes-googlenet');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('marks a layer that cannot convert in red, says why, and lists it alone among the problems', async () => {
-    const odd = join(scratch, 'reduction.prototxt');
+    const odd = join(wb.scratch, 'reduction.prototxt');
     writeFileSync(
       odd,
       [
@@ -146,16 +98,16 @@ describe('the Shapes view', () => {
     expect(await row.getAttribute('data-problem')).toBe('true');
     expect(await row.textContent()).toContain('cannot convert');
     expect(await row.textContent()).toContain('Reduction');
-    expect(await page.getByTestId('shapes-summary').textContent()).toContain('1 cannot convert');
-    await page.getByTestId('only-problems').check();
-    expect(await page.locator('[data-shape-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-shape-layer')))).toEqual(['sum']);
+    expect(await wb.page.getByTestId('shapes-summary').textContent()).toContain('1 cannot convert');
+    await wb.page.getByTestId('only-problems').check();
+    expect(await wb.page.locator('[data-shape-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-shape-layer')))).toEqual(['sum']);
     await row.click();
     const failed = details().getByTestId('keras-failed');
     await failed.waitFor();
     expect(await failed.textContent()).toMatch(/Cannot convert\..*Reduction/);
     expect(await details().getByTestId('detail-status').textContent()).toContain('cannot convert');
     await shot('shapes-failed-layer');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 });
 
@@ -187,22 +139,22 @@ describe('the ordering switch', () => {
     const flip = switcher().getByTestId('flip-kernels');
     expect(await flip.getAttribute('title')).toMatch(/true convolution.*cross-correlation/s);
     await flip.getByRole('checkbox').check();
-    await expect.poll(() => page.getByTestId('shapes-summary').textContent()).toContain('kernels flipped');
+    await expect.poll(() => wb.page.getByTestId('shapes-summary').textContent()).toContain('kernels flipped');
 
     // The export panel starts from the workbench's setting.
-    await page.getByRole('button', { name: 'Export…' }).click();
-    const panel = page.getByTestId('export-panel');
+    await wb.page.getByRole('button', { name: 'Export…' }).click();
+    const panel = wb.page.getByTestId('export-panel');
     expect(await panel.getByRole('radio', { name: /channels_first/ }).isChecked()).toBe(true);
     expect(await panel.getByRole('checkbox', { name: 'Flip kernels 180°' }).isChecked()).toBe(true);
     await shot('ordering-alexnet-theano');
 
     // Remembered: a reload comes back in Theano's ordering.
-    await page.reload();
-    await page.getByTestId('model-name').waitFor();
+    await wb.page.reload();
+    await wb.page.getByTestId('model-name').waitFor();
     expect(await switcher().getByRole('radio', { name: /Theano/ }).isChecked()).toBe(true);
     await switcher().getByRole('radio', { name: /TensorFlow/ }).check();
     expect(await switcher().getByTestId('flip-kernels').count()).toBe(0);
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 });
 
@@ -236,6 +188,6 @@ describe('the inspector', () => {
     await selectInShapes('norm1');
     expect(await details().getByTestId('keras-layer').first().textContent()).toContain('custom');
     await shot('inspector-alexnet-norm1');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 });

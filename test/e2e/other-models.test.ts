@@ -5,96 +5,49 @@
  * input size are checked against OpenCV's dnn module, an independent Caffe implementation.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { writeLaunchQuery } from '../../src/shared/launch.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
-import { rendererOutDir } from '../../src/main/server/renderer-build.js';
-import { createWorkerService } from '../../src/main/service/worker-client.js';
-import type { Service } from '../../src/main/service/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
 import { resnetPrototxt } from '../helpers/resnet-prototxt.js';
 import { ensureSyntheticWeights } from '../helpers/synthetic-weights.js';
 import { PYTHON } from '../system-deps.js';
-import { launchChromium } from './chromium.js';
+import { useWorkbenchPage } from './workbench-page.js';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const VGG_CNN_S = fileURLToPath(new URL('../data/models/vgg_cnn_s.v1.prototxt', import.meta.url));
 /** Kept between runs: writing 393 MB takes seconds, and the bytes depend only on the prototxt. */
 const WEIGHTS_DIR = join(tmpdir(), 'portafilter-e2e-weights');
 
-let service: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let scratch: string;
-let pageProblems: string[];
+const wb = useWorkbenchPage({ scratchPrefix: 'portafilter-other-models-', timeout: 60_000 });
 
-beforeAll(async () => {
-  service = createWorkerService();
-  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await launchChromium();
-  scratch = mkdtempSync(join(tmpdir(), 'portafilter-other-models-'));
-  mkdirSync(SCREENSHOTS, { recursive: true });
-});
+// Every page of this file must run without a console error or a CSP violation.
+afterEach(() => expect(wb.problems).toEqual([]));
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  service?.dispose();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1500, height: 920 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(60_000);
-  pageProblems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-});
-
-afterEach(async () => {
-  await context.close();
-  expect(pageProblems).toEqual([]);
-});
-
-const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-const tab = (name: string) => page.getByRole('tab', { name });
-
-async function open(prototxt: string, caffemodel?: string): Promise<void> {
-  const url = new URL(server.url);
-  writeLaunchQuery({ kind: 'model', prototxt, caffemodel }, url.searchParams);
-  await page.goto(url.toString());
-  await page.getByTestId('model-name').waitFor();
-}
+const shot = (name: string) => wb.shot(name);
+const open = (prototxt: string, caffemodel?: string) => wb.open(prototxt, caffemodel);
+const tab = (name: string) => wb.page.getByRole('tab', { name });
 
 /** The Shapes view's Caffe shape of a layer's first top, found through the view's own filter. */
 async function caffeShapeInView(layer: string): Promise<string> {
-  await page.getByRole('searchbox', { name: 'Filter shapes' }).fill(layer);
-  const row = page.locator(`[data-shape-layer="${layer}"]`);
+  await wb.page.getByRole('searchbox', { name: 'Filter shapes' }).fill(layer);
+  const row = wb.page.locator(`[data-shape-layer="${layer}"]`);
   await row.waitFor();
   return ((await row.getByTestId('shape-caffe').first().textContent()) ?? '').trim();
 }
 
 describe('nets that are not fixtures', () => {
   it('draws ResNet-152 and finds every Keras shape equal to Caffe’s', async () => {
-    const prototxt = join(scratch, 'ResNet-152-deploy.prototxt');
+    const prototxt = join(wb.scratch, 'ResNet-152-deploy.prototxt');
     writeFileSync(prototxt, resnetPrototxt([3, 8, 36, 3]));
     await open(prototxt);
-    await expect.poll(() => page.getByTestId('graph-status').textContent()).toContain('671 layers');
-    await page.getByTestId('graph-boxes').waitFor();
+    await expect.poll(() => wb.page.getByTestId('graph-status').textContent()).toContain('671 layers');
+    await wb.page.getByTestId('graph-boxes').waitFor();
     await shot('other-resnet152-graph');
     await tab('Shapes').click();
-    await expect.poll(() => page.getByTestId('shapes-summary').textContent(), { timeout: 60_000 }).toContain('0 cannot convert');
-    expect(await page.getByTestId('shapes-summary').textContent()).toContain('0 shape mismatches');
+    await expect.poll(() => wb.page.getByTestId('shapes-summary').textContent(), { timeout: 60_000 }).toContain('0 cannot convert');
+    expect(await wb.page.getByTestId('shapes-summary').textContent()).toContain('0 shape mismatches');
     await shot('other-resnet152-shapes');
   });
 
@@ -103,8 +56,8 @@ describe('nets that are not fixtures', () => {
     // The deploy net's one input_param shape: 10×3×224×224 becomes 1×3×300×417.
     const odd = text.replace(/dim:\s*10\s+dim:\s*3\s+dim:\s*224\s+dim:\s*224/, 'dim: 1 dim: 3 dim: 300 dim: 417');
     expect(odd).not.toBe(text);
-    const prototxt = join(scratch, 'googlenet-300x417.prototxt');
-    const caffemodel = join(scratch, 'googlenet-300x417.caffemodel');
+    const prototxt = join(wb.scratch, 'googlenet-300x417.prototxt');
+    const caffemodel = join(wb.scratch, 'googlenet-300x417.caffemodel');
     writeFileSync(prototxt, odd);
     await ensureSyntheticWeights(prototxt, caffemodel);
     const pools = ['pool1/3x3_s2', 'pool2/3x3_s2', 'pool3/3x3_s2', 'pool4/3x3_s2', 'pool5/7x7_s1', 'loss3/classifier'];
@@ -123,10 +76,10 @@ describe('nets that are not fixtures', () => {
     await open(prototxt, caffemodel);
     await tab('Shapes').click();
     for (const layer of pools) expect(await caffeShapeInView(layer), layer).toBe(expected[layer].join('×'));
-    await page.getByRole('searchbox', { name: 'Filter shapes' }).fill('pool');
+    await wb.page.getByRole('searchbox', { name: 'Filter shapes' }).fill('pool');
     await shot('other-googlenet-300x417-shapes');
     await tab('Graph').click();
-    await page.getByTestId('graph-boxes').waitFor();
+    await wb.page.getByTestId('graph-boxes').waitFor();
     await shot('other-googlenet-300x417-graph');
   });
 
@@ -136,15 +89,15 @@ describe('nets that are not fixtures', () => {
     expect(bytes).toBeGreaterThan(390e6);
     await open(VGG_CNN_S, caffemodel);
     await tab('Weights').click();
-    await page.getByRole('radio', { name: 'Whole model' }).check();
-    await page.getByTestId('weight-boxplot').waitFor();
-    await expect.poll(() => page.getByTestId('overview-summary').textContent(), { timeout: 60_000 }).toMatch(/\d/);
+    await wb.page.getByRole('radio', { name: 'Whole model' }).check();
+    await wb.page.getByTestId('weight-boxplot').waitFor();
+    await expect.poll(() => wb.page.getByTestId('overview-summary').textContent(), { timeout: 60_000 }).toMatch(/\d/);
     await shot('other-vgg-cnn-s-weights-model');
-    await page.getByRole('radio', { name: 'Selected layer' }).check();
-    await page.getByTestId('weights-view').getByRole('combobox', { name: 'Layer with weights' }).selectOption('fc6');
-    await expect.poll(() => page.getByTestId('weight-histogram').count(), { timeout: 60_000 }).toBe(2);
+    await wb.page.getByRole('radio', { name: 'Selected layer' }).check();
+    await wb.page.getByTestId('weights-view').getByRole('combobox', { name: 'Layer with weights' }).selectOption('fc6');
+    await expect.poll(() => wb.page.getByTestId('weight-histogram').count(), { timeout: 60_000 }).toBe(2);
     // fc6 is 4096 × (512·6·6) in Caffe: the card counts every one of its 75.5 M values.
-    const count = page.getByTestId('weight-stats').first().locator('[data-stat="count"]');
+    const count = wb.page.getByTestId('weight-stats').first().locator('[data-stat="count"]');
     await expect.poll(() => count.getAttribute('data-value'), { timeout: 60_000 }).toBe(String(4096 * 512 * 6 * 6));
     await shot('other-vgg-cnn-s-weights-fc6');
     expect(blobs).toBe(16);
@@ -152,12 +105,12 @@ describe('nets that are not fixtures', () => {
 
   it('draws the MobileNet-SSD head with its detection layers', async () => {
     await open(fixture('prototxts', 'MobileNet-SSD_deploy.prototxt'));
-    await page.getByTestId('graph-boxes').waitFor();
-    await page.getByTestId('graph-search').fill('detection_out');
-    await page.getByTestId('graph-search').press('Enter');
+    await wb.page.getByTestId('graph-boxes').waitFor();
+    await wb.page.getByTestId('graph-search').fill('detection_out');
+    await wb.page.getByTestId('graph-search').press('Enter');
     await shot('other-mobilenet-ssd-head');
     await tab('Shapes').click();
-    await page.getByTestId('shapes-summary').waitFor();
+    await wb.page.getByTestId('shapes-summary').waitFor();
     await shot('other-mobilenet-ssd-shapes');
   });
 });

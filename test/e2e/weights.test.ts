@@ -3,20 +3,14 @@
  * renderer in Debian's Chromium, ECharts under the page's CSP. The expected statistics come from
  * protobufjs' own decode of the fixture caffemodels against proto/caffe.proto, computed here in float64.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import protobuf from 'protobufjs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeLaunchQuery } from '../../src/shared/launch.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
-import { rendererOutDir } from '../../src/main/server/renderer-build.js';
-import { createWorkerService } from '../../src/main/service/worker-client.js';
-import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
-import { launchChromium } from './chromium.js';
+import { useWorkbenchPage } from './workbench-page.js';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const LENET = { prototxt: fixture('models', 'lenet_mnist', 'deploy.prototxt'), caffemodel: fixture('models', 'lenet_mnist', 'weights.caffemodel') };
 const CIFAR = { prototxt: fixture('models', 'cifar10_quick', 'deploy.prototxt'), caffemodel: fixture('models', 'cifar10_quick', 'weights.caffemodel') };
 
@@ -54,71 +48,34 @@ function stats(data: Float32Array) {
   return { count: data.length, min, max, mean, std: Math.sqrt(sq / data.length), zeroFraction: zeros / data.length, nanCount: 0, infCount: 0 };
 }
 
-/** Reported to the page even where nothing is logged (an eval zod or ECharts might try, a refused worker). */
-const CSP_REPORTER = "document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));";
 
-let service: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let pageProblems: string[];
+const wb = useWorkbenchPage({ scratchPrefix: 'portafilter-e2e-weights-' });
 
-beforeAll(async () => {
-  service = createWorkerService();
-  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await launchChromium();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  service?.dispose();
-});
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1500, height: 920 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  pageProblems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  // ECharts must draw without eval: a refused eval or inline script shows up here.
-  await page.addInitScript(CSP_REPORTER);
-});
-
-afterEach(async () => {
-  await context.close();
-});
-
-const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-const view = () => page.getByTestId('weights-view');
+const shot = (name: string) => wb.shot(name);
+const view = () => wb.page.getByTestId('weights-view');
 
 async function openWeights(model: { prototxt: string; caffemodel: string }, layer: string): Promise<void> {
-  const url = new URL(server.url);
+  const url = new URL(wb.server.url);
   writeLaunchQuery({ kind: 'model', ...model }, url.searchParams);
-  await page.goto(url.toString());
-  await page.getByTestId('model-name').waitFor();
-  await page.getByRole('tab', { name: 'Weights' }).click();
+  await wb.page.goto(url.toString());
+  await wb.page.getByTestId('model-name').waitFor();
+  await wb.page.getByRole('tab', { name: 'Weights' }).click();
   await view().getByRole('combobox', { name: 'Layer with weights' }).selectOption(layer);
-  await expect.poll(() => page.getByTestId('layer-details').getByRole('heading', { level: 2 }).textContent()).toBe(layer);
+  await expect.poll(() => wb.page.getByTestId('layer-details').getByRole('heading', { level: 2 }).textContent()).toBe(layer);
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- these run in the page; this file is typed for Node (no DOM types) */
-/** A canvas's pixels, read back in the page. */
+/** A canvas's pixels, read back in the wb.page. */
 const pixelsOf = (selector: string) =>
-  page.locator(selector).first().evaluate((canvas: any) => {
+  wb.page.locator(selector).first().evaluate((canvas: any) => {
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('no 2d context');
     return { width: canvas.width as number, height: canvas.height as number, data: Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data as Uint8ClampedArray) };
   });
 
-/** How many distinct colours a canvas shows (a blank one shows one), counted in the page. */
+/** How many distinct colours a canvas shows (a blank one shows one), counted in the wb.page. */
 const coloursOf = (selector: string) =>
-  page.locator(selector).first().evaluate((canvas: any) => {
+  wb.page.locator(selector).first().evaluate((canvas: any) => {
     const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data as Uint8ClampedArray | undefined;
     if (!data) throw new Error('no 2d context');
     const seen = new Set<number>();
@@ -149,7 +106,7 @@ describe('the Weights view of one layer', () => {
       await expect.poll(() => coloursOf(`[data-testid="weight-histogram"][data-blob="${i}"] canvas`)).toBeGreaterThan(2);
     }
     await shot('weights-layer-lenet-conv1');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it("draws CIFAR-10 conv1's 32 filters as RGB tiles, the largest |w| of each at full intensity, and enlarges one on a click", async () => {
@@ -183,7 +140,7 @@ describe('the Weights view of one layer', () => {
     await view().getByTestId('filter-enlarged').waitFor();
     expect(await view().getByTestId('filter-enlarged').textContent()).toContain('filter 0');
     await shot('weights-layer-cifar-conv1-tiles');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 });
 
@@ -208,8 +165,8 @@ describe('the whole-model Weights view', () => {
     const [left, right, bottom] = [56, 14, 70];
     const seventh = [...decodeBlobs(LENET.caffemodel).entries()].flatMap(([layer, bs]) => bs.map(() => layer))[6];
     expect(seventh).toBe('ip2');
-    await page.mouse.click(box.x + left + ((6 + 0.5) * (box.width - left - right)) / blobs.length, box.y + box.height - bottom - 4);
-    await expect.poll(() => page.getByTestId('layer-details').getByRole('heading', { level: 2 }).textContent()).toBe('ip2');
-    expect(pageProblems).toEqual([]);
+    await wb.page.mouse.click(box.x + left + ((6 + 0.5) * (box.width - left - right)) / blobs.length, box.y + box.height - bottom - 4);
+    await expect.poll(() => wb.page.getByTestId('layer-details').getByRole('heading', { level: 2 }).textContent()).toBe('ip2');
+    expect(wb.problems).toEqual([]);
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * The workbench as the e2e tests drive it: the real service in its worker threads behind the web host,
+ * the built renderer in Debian's Chromium, a fresh browser context per test (no localStorage carried
+ * over), and every console error, uncaught exception and CSP violation of the page collected.
+ * Registers its own vitest hooks; call it once at the top of a test file.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { writeLaunchQuery } from '../../src/shared/launch.js';
+import { startServer, type RunningServer } from '../../src/main/server/index.js';
+import { rendererOutDir } from '../../src/main/server/renderer-build.js';
+import { createWorkerService } from '../../src/main/service/worker-client.js';
+import type { Service } from '../../src/main/service/types.js';
+import { launchChromium } from './chromium.js';
+
+export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
+
+/** Reported to the page even where nothing is logged (an eval zod or ECharts might try, a refused worker). A string: it runs in the page. */
+const CSP_REPORTER = "document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));";
+
+export interface WorkbenchPage {
+  readonly service: Service;
+  readonly server: RunningServer;
+  readonly page: Page;
+  /** A folder of this file's own, removed after its tests. */
+  readonly scratch: string;
+  /** Console errors, uncaught exceptions and CSP violations of the current test's page. */
+  readonly problems: string[];
+  /** Saves what the user sees as test-results/screenshots/<name>.png. */
+  shot(name: string): Promise<void>;
+  /** Opens a model by the launch query, as `portafilter serve PROTOTXT CAFFEMODEL` does, and waits for it. */
+  open(prototxt: string, caffemodel?: string): Promise<void>;
+}
+
+export function useWorkbenchPage(options: { scratchPrefix: string; viewport?: { width: number; height: number }; timeout?: number }): WorkbenchPage {
+  let service: Service | undefined;
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let scratch: string | undefined;
+  let problems: string[] = [];
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the workbench page has no ${what} outside a test`);
+    return value;
+  };
+
+  beforeAll(async () => {
+    service = createWorkerService();
+    server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
+    browser = await launchChromium();
+    scratch = mkdtempSync(join(tmpdir(), options.scratchPrefix));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    service?.dispose();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    context = await need(browser, 'browser').newContext({ viewport: options.viewport ?? { width: 1500, height: 920 } });
+    const current = await context.newPage();
+    current.setDefaultTimeout(options.timeout ?? 30_000);
+    problems = [];
+    current.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    current.on('pageerror', (error) => problems.push(error.message));
+    await current.addInitScript(CSP_REPORTER);
+    page = current;
+  });
+
+  afterEach(async () => {
+    await context?.close();
+  });
+
+  return {
+    get service() {
+      return need(service, 'service');
+    },
+    get server() {
+      return need(server, 'server');
+    },
+    get page() {
+      return need(page, 'page');
+    },
+    get scratch() {
+      return need(scratch, 'scratch folder');
+    },
+    get problems() {
+      return problems;
+    },
+    async shot(name) {
+      await need(page, 'page').screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    },
+    async open(prototxt, caffemodel) {
+      const url = new URL(need(server, 'server').url);
+      writeLaunchQuery(caffemodel ? { kind: 'model', prototxt, caffemodel } : { kind: 'model', prototxt }, url.searchParams);
+      const current = need(page, 'page');
+      await current.goto(url.toString());
+      await current.getByTestId('model-name').waitFor();
+    },
+  };
+}
