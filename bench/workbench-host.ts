@@ -1,8 +1,7 @@
 /**
  * The workbench as a user runs it in a browser, for the benchmarks that time what the page does:
- * the real service (in its worker thread, as `portafilter serve` runs it) behind the real web host
- * (src/main/server), the built renderer (rebuilt first when out/renderer is stale, as the e2e global
- * setup does) and Debian's Chromium through playwright-core. Times come from the page's own clock:
+ * `portafilter serve` itself (the bundled CLI, its bundled service worker and web host; it rebuilds
+ * the renderer when stale) and Debian's Chromium through playwright-core. Times come from the page's own clock:
  * the renderer sets performance marks (e.g. GRAPH_DRAWN_MARK when a graph is on screen), and
  * `waitForMark` reads them back, so the harness's round trips are not counted.
  *
@@ -13,10 +12,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { writeLaunchQuery, type LaunchTarget } from '../src/shared/launch.js';
-import { ensureRendererBuilt } from '../src/main/server/renderer-build.js';
-import { startServer, type RunningServer } from '../src/main/server/index.js';
-import { createWorkerService } from '../src/main/service/worker-client.js';
-import type { Service } from '../src/main/service/types.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../test/e2e/chromium.js';
 import type { Log } from './types.js';
 
@@ -36,8 +33,10 @@ export interface Workbench {
   page: Page;
   browser: Browser;
   context: BrowserContext;
-  server: RunningServer;
-  service: Service;
+  /** The `portafilter serve` the page talks to: the bundled CLI and its bundled service worker, as a user starts it. */
+  host: ChildProcess;
+  /** The page URL it printed, with this run's token. */
+  origin: string;
   /** The page URL with a launch target in its query (the way the Electron window and `serve --open` start a model). */
   urlFor(target: LaunchTarget): string;
   /** Navigates to the workbench with `target` opened at start; resolves once the page has loaded. */
@@ -58,9 +57,7 @@ export interface Workbench {
 
 export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Workbench> {
   const log = options.log ?? (() => undefined);
-  const staticDir = await ensureRendererBuilt({ onBuild: (reason) => log(`building the renderer: ${reason}`) });
-  const service = createWorkerService();
-  const server = await startServer({ port: 0, service, staticDir });
+  const { host, pageUrl } = await startHost(log);
   const browser = await launchChromium();
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 } });
   const page = await context.newPage();
@@ -70,7 +67,7 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
   page.on('pageerror', (e) => problems.push(e.message));
 
   const urlFor = (target: LaunchTarget): string => {
-    const url = new URL(server.url);
+    const url = new URL(pageUrl);
     writeLaunchQuery(target, url.searchParams);
     return url.toString();
   };
@@ -79,8 +76,8 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     page,
     browser,
     context,
-    server,
-    service,
+    host,
+    origin: pageUrl,
     problems,
     urlFor,
     async openByUrl(target) {
@@ -108,10 +105,38 @@ export async function startWorkbench(options: WorkbenchOptions = {}): Promise<Wo
     now: () => page.evaluate(() => performance.now()),
     async close() {
       await browser.close().catch(() => undefined);
-      await server.close().catch(() => undefined);
-      service.dispose();
+      host.kill('SIGINT');
+      await new Promise<void>((done) => (host.exitCode !== null ? done() : host.once('exit', () => done())));
     },
   };
+}
+
+const BIN = fileURLToPath(new URL('../bin/portafilter.js', import.meta.url));
+
+/**
+ * Starts `portafilter serve` as a user does (the bundled CLI; it rebuilds the renderer when stale), and
+ * reads the page URL it prints. Timing the web host in this process would time tsx compiling the
+ * service worker's TypeScript at every model opened, which no user pays.
+ */
+async function startHost(log: Log): Promise<{ host: ChildProcess; pageUrl: string }> {
+  const host = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  const pageUrl = await new Promise<string>((resolve, reject) => {
+    const fail = (why: string): void => reject(new Error(`portafilter serve ${why}:\n${said}`));
+    host.stdout!.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      const found = /Portafilter workbench: (\S+)/.exec(said);
+      if (found) resolve(found[1]);
+      else if (said.includes('Building')) log(said.trim().split('\n').pop()!);
+    });
+    host.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    host.once('exit', (code) => fail(`exited with code ${code}`));
+    host.once('error', (e) => fail(e.message));
+  });
+  const url = new URL(pageUrl);
+  // Keep the token only: each benchmark names its own model.
+  for (const key of [...url.searchParams.keys()]) if (key !== 'token') url.searchParams.delete(key);
+  return { host, pageUrl: url.toString() };
 }
 
 /** Median and the nearest-rank p-th percentile of `values` (not modified). */
