@@ -58,7 +58,6 @@ const sameFeatures = (a: readonly (number | null)[], b: readonly (number | null)
 export function kerasLayersView(model: CaffeNet, ordering: Ordering, flipKernels: boolean): KerasLayersView {
   const spec = buildKerasModel(model, { ordering, flipKernels, tolerant: true, shapesOnly: true });
   const computed = tfjsShapes(spec);
-  const byLayerName = new Map(spec.layers.map((l) => [l.name, l]));
   const outputShape = (r: { layer: string; index: number }): KerasShape | undefined => computed.get(r.layer)?.[r.index];
 
   const kerasOf = new Map<string, KerasLayerInfo[]>();
@@ -82,20 +81,18 @@ export function kerasLayersView(model: CaffeNet, ordering: Ordering, flipKernels
   const failed = new Map((spec.failed ?? []).map((f) => [f.name, f.reason]));
   const byCaffeLayer: Record<string, KerasSideInfo> = {};
   for (const layer of model.graph.layers) {
-    const reason = failed.get(layer.name) ?? skipped.get(layer.name);
     let side: KerasSideInfo;
-    if (failed.has(layer.name)) side = { status: 'failed', reason, layers: [], tops: [] };
-    else if (skipped.has(layer.name)) side = { status: 'omitted', reason, layers: [], tops: [] };
+    if (failed.has(layer.name)) side = { status: 'failed', reason: failed.get(layer.name), layers: [], tops: [] };
+    else if (skipped.has(layer.name)) side = { status: 'omitted', reason: skipped.get(layer.name), layers: [], tops: [] };
     else {
       const tops: KerasTopInfo[] = (converted.get(layer.name)?.tops ?? []).map((top) => {
         // The layout the converted model holds the top in (keras = transpose(caffe, perm), batch first).
         const kerasShape = permuteShape(top.caffeShape, top.perm);
-        const holder = byLayerName.get(top.tensor.layer);
         return {
           blob: top.blob,
           caffeShape: [...top.caffeShape],
           kerasShape,
-          matches: holder !== undefined && sameFeatures(kerasShape, outputShape(top.tensor)),
+          matches: sameFeatures(kerasShape, outputShape(top.tensor)),
         };
       });
       side = { status: 'converted', layers: kerasOf.get(layer.name) ?? [], tops };

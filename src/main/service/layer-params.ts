@@ -27,6 +27,10 @@ const inline = (m: Message, typeName: string): string => {
 const valueText = (field: protobuf.Field, v: Scalar | Message): string =>
   isMessage(v) ? inline(v, (field.resolvedType as protobuf.Type).fullName) : formatScalar(field, v);
 
+/** A repeated field's values: one value as itself, several (or none) as a list. */
+const valuesText = (field: protobuf.Field, values: readonly (Scalar | Message)[]): string =>
+  values.length === 1 ? valueText(field, values[0]) : `[${values.map((v) => valueText(field, v)).join(', ')}]`;
+
 /** The LayerParameter `*_param` fields that `type` reads: its meta's list, else the one whose message is named after it. */
 function paramFieldsOf(type: string): string[] {
   const listed = layerDef(type)?.meta.params;
@@ -48,7 +52,7 @@ function messageFields(path: string, typeName: string, raw: Message | undefined,
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
     if (field.repeated) {
       const values = (Array.isArray(rawValue) ? rawValue : set ? [rawValue] : []) as (Scalar | Message)[];
-      const value = values.length === 0 ? (unsetRepeated[at] ?? '[]') : values.length === 1 ? valueText(field, values[0]) : `[${values.map((v) => valueText(field, v)).join(', ')}]`;
+      const value = values.length === 0 ? (unsetRepeated[at] ?? '[]') : valuesText(field, values);
       out.push({ path: at, value, set });
     } else if (sub) {
       // An unset sub-message is Caffe's default instance, '{}' in text format (a filler nobody set is noise
@@ -72,7 +76,7 @@ export function layerParamFields(layer: Message): ParamField[] {
     const field = layerType.fields[name];
     const raw = layer[name];
     const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as (Scalar | Message)[];
-    out.push({ path: name, value: values.length === 1 ? valueText(field, values[0]) : `[${values.map((v) => valueText(field, v)).join(', ')}]`, set: raw !== undefined });
+    out.push({ path: name, value: valuesText(field, values), set: raw !== undefined });
   }
   // The phase a layer is pinned to; unset, it runs in the net's phase (shown only when the prototxt pins it).
   if (layer.phase !== undefined) out.push({ path: 'phase', value: String(layer.phase), set: true });

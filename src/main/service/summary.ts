@@ -2,6 +2,7 @@ import type { LayerInfo, ModelSummary } from '../../shared/api.js';
 import type { Message } from '../caffe/message.js';
 import { formatPrototxt } from '../caffe/prototxt-writer.js';
 import { layerDef, layerParams } from '../layers/index.js';
+import type { LayerMeta } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
 import { count } from '../net/shapes.js';
 
@@ -9,10 +10,9 @@ import { count } from '../net/shapes.js';
  * A layer's label parameters, or '' when they cannot be worded: a label is a convenience, and a
  * parameter set odd enough to trip its formatter must not keep the model from opening.
  */
-function keyParamsOf(layer: Message): string {
+function keyParamsOf(meta: LayerMeta | undefined, layer: Message): string {
   try {
-    const type = typeof layer.type === 'string' ? layer.type : '';
-    return layerDef(type)?.meta.keyParams?.(layerParams(layer)) ?? '';
+    return meta?.keyParams?.(layerParams(layer)) ?? '';
   } catch {
     return '';
   }
@@ -37,7 +37,7 @@ export function summarize(id: string, model: CaffeNet): ModelSummary {
       line: layer.source?.line,
       ...(info.dataDependent ? { dataDependent: true } : {}),
       category: meta?.category ?? 'other',
-      keyParams: keyParamsOf(layer.param),
+      keyParams: keyParamsOf(meta, layer.param),
     };
   });
   return {
