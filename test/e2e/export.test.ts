@@ -2,72 +2,35 @@
  * Exporting from the workbench end to end: the real service behind the web host, the built renderer
  * in Debian's Chromium, files checked on disk.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { EXPORT_MARKER } from '../../src/main/export/atomic.js';
 import { resourcePath } from '../../src/main/paths.js';
-import { launchChromium } from './chromium.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
-import { rendererOutDir } from '../../src/main/server/renderer-build.js';
-import { createWorkerService } from '../../src/main/service/worker-client.js';
-import type { Service } from '../../src/main/service/types.js';
+import { useWorkbenchPage } from './workbench-page.js';
 
 /** LeNet's learnable layers, each with its weights and its bias. */
 const LENET_NPY = ['conv1', 'conv2', 'ip1', 'ip2'].flatMap((layer) => [`W_${layer}.npy`, `b_${layer}.npy`]);
 
-let service: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
+const wb = useWorkbenchPage({ scratchPrefix: 'portafilter-e2e-export-', viewport: { width: 1400, height: 900 } });
+/** The output folder of the current test: fresh each time, the checks list all it holds. */
 let scratch: string;
-let pageProblems: string[];
-
-beforeAll(async () => {
-  // The service in its worker thread, as `portafilter serve` and the Electron app run it.
-  service = createWorkerService();
-  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await launchChromium();
+beforeEach(() => {
+  scratch = mkdtempSync(join(wb.scratch, 'test-'));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  service?.dispose();
-});
-
-beforeEach(async () => {
-  scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-export-'));
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  pageProblems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-});
-
-afterEach(async () => {
-  await context.close();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-const panel = () => page.getByTestId('export-panel');
+const panel = () => wb.page.getByTestId('export-panel');
 const output = () => panel().getByRole('textbox', { name: /^Output (file|folder)$/ });
-const result = () => page.getByTestId('export-result');
+const result = () => wb.page.getByTestId('export-result');
 /** The full paths the result lists. */
 const listed = () => result().locator('[data-path]').evaluateAll((items) => items.map((li) => li.getAttribute('data-path')));
 
 async function openExportPanel(): Promise<void> {
-  await page.goto(server.url);
-  await page.getByRole('button', { name: 'Open demo model' }).click();
+  await wb.page.goto(wb.server.url);
+  await wb.page.getByRole('button', { name: 'Open demo model' }).click();
   // The graph is the view a model opens in: wait for the model itself, not the (hidden) table.
-  await page.getByTestId('model-name').waitFor();
-  await page.getByRole('button', { name: 'Export…' }).click();
+  await wb.page.getByTestId('model-name').waitFor();
+  await wb.page.getByRole('button', { name: 'Export…' }).click();
   await panel().waitFor();
 }
 
@@ -104,8 +67,8 @@ describe('exporting from the workbench', () => {
     expect(await result().textContent()).toContain('Wrote .npy weights · 8 files');
     // Nothing else was written beside them (no temporaries left).
     expect(readdirSync(scratch).sort()).toEqual(['LeNet.onnx', 'LeNet_npy']);
-    expect(await page.getByTestId('error').count()).toBe(0);
-    expect(pageProblems).toEqual([]);
+    expect(await wb.page.getByTestId('error').count()).toBe(0);
+    expect(wb.problems).toEqual([]);
   });
 
   it('offers the kernel flip only for channels_first Keras files, and the mean file only for .npy', async () => {
@@ -133,7 +96,7 @@ describe('exporting from the workbench', () => {
     await new Promise((r) => setTimeout(r, 20));
 
     await panel().getByRole('button', { name: 'Export', exact: true }).click();
-    const confirm = page.getByTestId('export-confirm-replace');
+    const confirm = wb.page.getByTestId('export-confirm-replace');
     await confirm.waitFor();
     expect(await confirm.textContent()).toContain(`${onnx} already exists. Replace it with this export?`);
     await confirm.getByRole('button', { name: 'Keep it' }).click();
@@ -146,8 +109,8 @@ describe('exporting from the workbench', () => {
     await result().waitFor();
     expect(statSync(onnx).mtimeMs).toBeGreaterThan(first);
     expect(readdirSync(scratch)).toEqual(['LeNet.onnx']);
-    expect(await page.getByTestId('error').count()).toBe(0);
-    expect(pageProblems).toEqual([]);
+    expect(await wb.page.getByTestId('error').count()).toBe(0);
+    expect(wb.problems).toEqual([]);
   });
 
   it('refuses a folder of files it did not write, offering no replace, and leaves it as it was', async () => {
@@ -156,12 +119,12 @@ describe('exporting from the workbench', () => {
     writeFileSync(join(mine, 'thesis.txt'), 'years of work');
     await openExportPanel();
     await exportTo('npy', mine);
-    const error = page.getByTestId('error');
+    const error = wb.page.getByTestId('error');
     await error.waitFor();
     expect(await error.textContent()).toContain(`${mine}: holds files Portafilter did not write`);
-    expect(await page.getByTestId('export-confirm-replace').count()).toBe(0);
+    expect(await wb.page.getByTestId('export-confirm-replace').count()).toBe(0);
     expect(readdirSync(mine)).toEqual(['thesis.txt']);
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('shows the error of an output whose parent is a file, and leaves nothing behind', async () => {
@@ -173,7 +136,7 @@ describe('exporting from the workbench', () => {
       ['npy', join(blocker, 'LeNet_npy')],
     ]) {
       await exportTo(format, out);
-      const error = page.getByTestId('error');
+      const error = wb.page.getByTestId('error');
       await error.waitFor();
       const text = (await error.textContent()) ?? '';
       expect(text).toContain(`${out}: cannot write here: ${blocker} is a file, not a folder`);
@@ -183,6 +146,6 @@ describe('exporting from the workbench', () => {
     expect(readdirSync(scratch)).toEqual(['not-a-folder']);
     expect(readFileSync(blocker, 'utf8')).toBe('a file');
     expect(existsSync(join(blocker, 'LeNet.onnx'))).toBe(false);
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 });

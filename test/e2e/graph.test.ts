@@ -7,24 +7,17 @@
  * project's parser): one box per layer, minus the in-place layers (top == bottom) that fold into
  * the layer before them, plus one per net input declared without a layer (`input:`).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { writeLaunchQuery, type LaunchTarget } from '../../src/shared/launch.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
-import { rendererOutDir } from '../../src/main/server/renderer-build.js';
-import { createWorkerService } from '../../src/main/service/worker-client.js';
-import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { resnet152Prototxt } from '../helpers/resnet-prototxt.js';
-import { launchChromium } from './chromium.js';
+import { useWorkbenchPage } from './workbench-page.js';
 
 const GOOGLENET = fixture('prototxts', 'bvlc_googlenet.prototxt');
 const RESNET50 = fixture('prototxts', 'ResNet-50-deploy.prototxt');
 const LENET = { prototxt: fixture('models', 'lenet_mnist', 'deploy.prototxt'), caffemodel: fixture('models', 'lenet_mnist', 'weights.caffemodel') };
-const SCREENSHOTS = 'test-results/screenshots';
 
 interface ParsedLayer { name: string; type: string; bottoms: string[]; tops: string[] }
 
@@ -72,63 +65,29 @@ function expectedBoxes(path: string): { boxes: number; layers: number; inPlace: 
   return { boxes: layers.length - inPlace.length + inputs.length, layers: layers.length, inPlace };
 }
 
-let service: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-/** Console errors and uncaught exceptions of the page and its workers: a CSP violation shows up here. */
-let pageProblems: string[];
-let work: string;
+const wb = useWorkbenchPage({ scratchPrefix: 'portafilter-graph-e2e-', viewport: { width: 1400, height: 900 } });
 
-beforeAll(async () => {
-  service = createWorkerService();
-  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await launchChromium();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  work = mkdtempSync(join(tmpdir(), 'portafilter-graph-e2e-'));
+beforeEach(() => {
+  // ELK runs in a Web Worker: its errors (a refused script under the CSP) count as the page's.
+  wb.page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && wb.problems.push(`worker: ${message.text()}`)));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  service?.dispose();
-});
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  pageProblems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && pageProblems.push(`worker: ${message.text()}`)));
-  // Reported to the page even where nothing is logged (a refused worker script, an eval). A string: this file is typed for Node.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`);
-});
-
-afterEach(async () => {
-  await context.close();
-});
-
-const graph = () => page.getByTestId('graph');
+const graph = () => wb.page.getByTestId('graph');
 const CSS_ESCAPE = (s: string): string => s.replace(/["\\]/g, '\\$&');
 const node = (layer: string) => graph().locator(`[data-layer="${CSS_ESCAPE(layer)}"]`);
-const details = () => page.getByTestId('layer-details');
+const details = () => wb.page.getByTestId('layer-details');
 const canvasBox = async () => {
   const box = await graph().getByTestId('graph-canvas').boundingBox();
   if (!box) throw new Error('the graph canvas is not on screen');
   return box;
 };
-const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}/graph-${name}.png` });
+const shot = (name: string) => wb.shot(`graph-${name}`);
 
 /** Opens a model the way `portafilter serve --open` and the Electron window do: a launch query on the page URL. */
 async function openByUrl(target: LaunchTarget): Promise<void> {
-  const url = new URL(server.url);
+  const url = new URL(wb.server.url);
   writeLaunchQuery(target, url.searchParams);
-  await page.goto(url.toString());
+  await wb.page.goto(url.toString());
   await graph().locator('.node').first().waitFor();
 }
 
@@ -163,7 +122,7 @@ describe('the graph view in Chromium', () => {
     // Counted with grep as well: 143 `layer {` blocks, 57 ReLU and 1 Dropout, all on their own input; an Input layer, no `input:`.
     expect([expected.layers, expected.inPlace.length, expected.boxes]).toEqual([143, 58, 85]);
     await openByUrl({ kind: 'model', prototxt: GOOGLENET });
-    expect(await page.getByRole('tab', { name: 'Graph' }).getAttribute('aria-selected')).toBe('true');
+    expect(await wb.page.getByRole('tab', { name: 'Graph' }).getAttribute('aria-selected')).toBe('true');
     await expect.poll(() => graph().getByTestId('graph-status').textContent()).toBe('143 layers');
     // Fitted, the whole net is on screen (as flat boxes: too small for text).
     await graph().getByRole('button', { name: 'Fit' }).click();
@@ -191,7 +150,7 @@ describe('the graph view in Chromium', () => {
     const overlaps = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => a.x + a.width > b.x + 0.5 && b.x + b.width > a.x + 0.5 && a.y + a.height > b.y + 0.5 && b.y + b.height > a.y + 0.5));
     expect(overlaps).toEqual([]);
     await shot('googlenet-readable');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('folds ResNet-50’s BatchNorm, Scale and ReLU into each convolution', async () => {
@@ -210,7 +169,7 @@ describe('the graph view in Chromium', () => {
     await graph().getByTestId('graph-search').fill('res2a_relu');
     await expect.poll(() => node('res2a_relu').getAttribute('class'), { timeout: 5000 }).toContain('badge');
     await shot('resnet50-block');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('draws LeNet with weights, relu1 a badge on ip1 that expands to a row, per box and all at once', async () => {
@@ -220,7 +179,7 @@ describe('the graph view in Chromium', () => {
     // Zoomed in on the folded box.
     await node('ip1').click();
     for (let i = 0; i < 3; i++) await graph().getByRole('button', { name: 'Zoom in' }).click();
-    await page.keyboard.press('Enter');
+    await wb.page.keyboard.press('Enter');
     await expect.poll(() => offCentre('ip1'), { timeout: 5000 }).toBeLessThan(60);
     await shot('folded-node');
 
@@ -234,7 +193,7 @@ describe('the graph view in Chromium', () => {
     await expect.poll(() => node('relu1').getAttribute('class')).toContain('badge');
     await graph().getByTestId('graph-expand-all').check();
     await expect.poll(() => node('relu1').getAttribute('class')).toContain('attached');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('selects a layer clicked in the graph in the inspector and the table, and walks the edges with the arrow keys', async () => {
@@ -242,23 +201,23 @@ describe('the graph view in Chromium', () => {
     await node('conv2').click();
     await expect.poll(() => details().textContent()).toContain('conv2');
     expect(await node('conv2').getAttribute('aria-pressed')).toBe('true');
-    await page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('ArrowDown');
     await expect.poll(() => node('pool2').getAttribute('aria-pressed')).toBe('true');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('ArrowUp');
     await expect.poll(() => node('pool1').getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => details().textContent()).toContain('pool1');
-    await page.getByRole('tab', { name: 'Table' }).click();
-    expect(await page.locator('tr[data-layer="pool1"]').getAttribute('aria-selected')).toBe('true');
+    await wb.page.getByRole('tab', { name: 'Table' }).click();
+    expect(await wb.page.locator('tr[data-layer="pool1"]').getAttribute('aria-selected')).toBe('true');
     // Selected in the table, far from the view: the graph brings it to the middle.
-    await page.locator('tr[data-layer="prob"]').click();
-    await page.getByRole('tab', { name: 'Graph' }).click();
+    await wb.page.locator('tr[data-layer="prob"]').click();
+    await wb.page.getByRole('tab', { name: 'Graph' }).click();
     for (let i = 0; i < 4; i++) await graph().getByRole('button', { name: 'Zoom in' }).click();
-    await page.getByRole('tab', { name: 'Table' }).click();
-    await page.locator('tr[data-layer="conv1"]').click();
-    await page.getByRole('tab', { name: 'Graph' }).click();
+    await wb.page.getByRole('tab', { name: 'Table' }).click();
+    await wb.page.locator('tr[data-layer="conv1"]').click();
+    await wb.page.getByRole('tab', { name: 'Graph' }).click();
     await expect.poll(() => offCentre('conv1'), { timeout: 5000 }).toBeLessThan(40);
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('finds layers by name: highlights every match, centres on the first, Enter moves on; a click selects it', async () => {
@@ -277,7 +236,7 @@ describe('the graph view in Chromium', () => {
     await expect.poll(() => offCentre(expected[1]), { timeout: 5000 }).toBeLessThan(40);
     // Fitted, every match is highlighted at once: as rows and badges near, as outlines far out (a ReLU's box is its convolution's).
     await graph().getByRole('button', { name: 'Fit' }).click();
-    await page.waitForTimeout(400);
+    await wb.page.waitForTimeout(400);
     if ((await graph().locator('svg.surface').getAttribute('data-mode')) === 'near') {
       expect(await graph().locator('.row.match, .badge.match').count()).toBe(expected.length);
     } else {
@@ -291,24 +250,24 @@ describe('the graph view in Chromium', () => {
     await expect.poll(() => offCentre('inception_4b/pool_proj'), { timeout: 5000 }).toBeLessThan(40);
     await node('inception_4b/pool_proj').click();
     await expect.poll(() => details().textContent()).toContain('inception_4b/pool_proj');
-    await page.getByRole('tab', { name: 'Table' }).click();
-    expect(await page.locator('tr[data-layer="inception_4b/pool_proj"]').getAttribute('aria-selected')).toBe('true');
-    expect(pageProblems).toEqual([]);
+    await wb.page.getByRole('tab', { name: 'Table' }).click();
+    expect(await wb.page.locator('tr[data-layer="inception_4b/pool_proj"]').getAttribute('aria-selected')).toBe('true');
+    expect(wb.problems).toEqual([]);
   });
 
   it('labels the edges with the blob shapes of the current ordering, and changes them when the ordering flips', async () => {
     await openByUrl({ kind: 'model', ...LENET });
     // conv1 at LeNet's declared batch 64: Caffe 64×20×24×24 (conv1 5×5 on 28×28).
     await expect.poll(() => labelFrom('conv1')).toBe('64×24×24×20');
-    const layouts = () => page.evaluate(() => performance.getEntriesByName('portafilter:graph-layout', 'measure').length);
+    const layouts = () => wb.page.evaluate(() => performance.getEntriesByName('portafilter:graph-layout', 'measure').length);
     const laidOut = await layouts();
     expect(laidOut).toBeGreaterThan(0);
-    const switcher = page.getByTestId('ordering-switch');
+    const switcher = wb.page.getByTestId('ordering-switch');
     if ((await switcher.count()) > 0) {
       await switcher.locator('input[data-ordering="channels_first"]').check();
     } else {
-      await page.evaluate(`localStorage.setItem('portafilter.ordering', JSON.stringify({ ordering: 'channels_first', flipKernels: false }))`);
-      await page.reload();
+      await wb.page.evaluate(`localStorage.setItem('portafilter.ordering', JSON.stringify({ ordering: 'channels_first', flipKernels: false }))`);
+      await wb.page.reload();
       await graph().locator('.node').first().waitFor();
     }
     await expect.poll(() => labelFrom('conv1')).toBe('64×20×24×24');
@@ -316,11 +275,11 @@ describe('the graph view in Chromium', () => {
     // Only the labels changed: no new ELK layout (when the switch is in the page; a reload lays out afresh).
     if ((await switcher.count()) > 0) expect(await layouts()).toBe(laidOut);
     await shot('channels-first-labels');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('marks a layer that cannot convert, with the reason in its tooltip', async () => {
-    const path = join(work, 'mvn.prototxt');
+    const path = join(wb.scratch, 'mvn.prototxt');
     writeFileSync(
       path,
       [
@@ -341,7 +300,7 @@ describe('the graph view in Chromium', () => {
     expect(await graph().locator('.node:has([data-layer="conv1"])').getByTestId('failed-mark').count()).toBe(0);
     await expect.poll(() => graph().getByTestId('graph-failed').textContent()).toMatch(/^\d+ cannot convert$/);
     await shot('failed-layer');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('pans by dragging, zooms with the wheel and with a trackpad pinch about the pointer, and fits the whole net', async () => {
@@ -349,26 +308,26 @@ describe('the graph view in Chromium', () => {
     const canvas = await canvasBox();
     const before = await node('conv1').boundingBox();
     if (!before) throw new Error('no conv1 box');
-    await page.mouse.move(canvas.x + 20, canvas.y + 60);
-    await page.mouse.down();
-    await page.mouse.move(canvas.x + 80, canvas.y + 90, { steps: 5 });
-    await page.mouse.up();
+    await wb.page.mouse.move(canvas.x + 20, canvas.y + 60);
+    await wb.page.mouse.down();
+    await wb.page.mouse.move(canvas.x + 80, canvas.y + 90, { steps: 5 });
+    await wb.page.mouse.up();
     const panned = await node('conv1').boundingBox();
     expect(panned?.x).toBeCloseTo(before.x + 60, 0);
     expect(panned?.y).toBeCloseTo(before.y + 30, 0);
 
     const at = { x: (panned?.x ?? 0) + 10, y: (panned?.y ?? 0) + 10 };
-    await page.mouse.move(at.x, at.y);
-    await page.mouse.wheel(0, -300);
+    await wb.page.mouse.move(at.x, at.y);
+    await wb.page.mouse.wheel(0, -300);
     await expect.poll(async () => (await node('conv1').boundingBox())?.width ?? 0).toBeGreaterThan((panned?.width ?? 0) * 1.5);
     const zoomed = await node('conv1').boundingBox();
     expect(zoomed && at.x >= zoomed.x && at.x <= zoomed.x + zoomed.width && at.y >= zoomed.y && at.y <= zoomed.y + zoomed.height).toBe(true);
     // A pinch arrives as ctrl+wheel with fine deltas: it zooms out a little, about the pointer.
     const percent = async () => Number((await graph().getByTestId('graph-zoom').textContent())?.replace('%', ''));
     const beforePinch = await percent();
-    await page.keyboard.down('Control');
-    await page.mouse.wheel(0, 20);
-    await page.keyboard.up('Control');
+    await wb.page.keyboard.down('Control');
+    await wb.page.mouse.wheel(0, 20);
+    await wb.page.keyboard.up('Control');
     await expect.poll(percent).toBeLessThan(beforePinch);
     expect(await percent()).toBeGreaterThan(beforePinch * 0.7);
 
@@ -380,11 +339,11 @@ describe('the graph view in Chromium', () => {
         ),
       )
       .toBe(true);
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('shows ResNet-152 with a minimap; a click on the minimap moves the view there', async () => {
-    const path = join(work, 'ResNet-152-deploy.prototxt');
+    const path = join(wb.scratch, 'ResNet-152-deploy.prototxt');
     writeFileSync(path, resnet152Prototxt());
     const expected = expectedBoxes(path);
     expect(expected.layers).toBe(670);
@@ -396,14 +355,14 @@ describe('the graph view in Chromium', () => {
     if (!map) throw new Error('no minimap');
     // The net's end is at the bottom of the minimap; clicking there brings fc1000 into the view.
     expect(await node('fc1000').count()).toBe(0);
-    await page.mouse.click(map.x + map.width / 2, map.y + map.height - 8);
+    await wb.page.mouse.click(map.x + map.width / 2, map.y + map.height - 8);
     await expect.poll(() => node('fc1000').count(), { timeout: 5000 }).toBeGreaterThan(0);
     await shot('minimap-resnet152');
     await graph().getByRole('button', { name: 'Fit' }).click();
-    await page.waitForTimeout(400);
+    await wb.page.waitForTimeout(400);
     expect(await graph().locator('svg').getAttribute('data-mode')).toBe('far');
     await shot('resnet152-fitted');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 });
 

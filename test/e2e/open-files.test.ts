@@ -5,80 +5,50 @@
  * renderer in Debian's Chromium.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CallOptions, Method, ModelSummary, OpenModelRequest } from '../../src/shared/api.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
-import { rendererOutDir } from '../../src/main/server/renderer-build.js';
 import { createWorkerService } from '../../src/main/service/worker-client.js';
 import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
-import { launchChromium } from './chromium.js';
+import { useWorkbenchPage } from './workbench-page.js';
 
 const LENET = fixture('models', 'lenet_mnist');
 const MODELS = fixture('models');
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-let real: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let scratch: string;
-let pageProblems: string[];
 /** The openModel calls the page made and what they answered, as the real service saw them. */
 let opened: { request: OpenModelRequest; summary: ModelSummary }[];
 
-beforeAll(async () => {
-  real = createWorkerService();
+const wb = useWorkbenchPage({
+  scratchPrefix: 'portafilter-e2e-open-',
+  viewport: { width: 1400, height: 900 },
   // The real service, watched: every call goes through unchanged; openModel's are noted for the checks.
-  const watched: Service = {
-    call: (async (method: Method, request: unknown, options?: CallOptions) => {
-      const result = await real.call(method, request, options);
-      if (method === 'openModel') opened.push({ request: request as OpenModelRequest, summary: result as ModelSummary });
-      return result;
-    }) as Service['call'],
-    dispose: () => real.dispose(),
-  };
+  service: () => {
+    const real = createWorkerService();
+    return {
+      call: (async (method: Method, request: unknown, options?: CallOptions) => {
+        const result = await real.call(method, request, options);
+        if (method === 'openModel') opened.push({ request: request as OpenModelRequest, summary: result as ModelSummary });
+        return result;
+      }) as Service['call'],
+      dispose: () => real.dispose(),
+    };
+  },
   // The fixture models' folder is a root, as a folder named when starting the host would be.
-  server = await startServer({ port: 0, service: watched, staticDir: rendererOutDir(), folderRoots: [MODELS] });
-  browser = await launchChromium();
-  scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-open-'));
-  mkdirSync(SCREENSHOTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  real?.dispose();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  server: { folderRoots: [MODELS] },
 });
 
 beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  pageProblems = [];
   opened = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  await page.goto(server.url);
-  await page.getByRole('button', { name: 'Upload…' }).waitFor();
+  await wb.page.goto(wb.server.url);
+  await wb.page.getByRole('button', { name: 'Upload…' }).waitFor();
 });
 
-afterEach(async () => {
-  await context.close();
-});
-
-const field = (name: 'prototxt' | 'caffemodel') => page.locator(`input[name="${name}"]`);
-const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `open-${name}.png`) });
-const uploads = (): string[] => readdirSync(server.uploadDir, { recursive: true, encoding: 'utf8' });
+const field = (name: 'prototxt' | 'caffemodel') => wb.page.locator(`input[name="${name}"]`);
+const shot = (name: string) => wb.shot(`open-${name}`);
+const uploads = (): string[] => readdirSync(wb.server.uploadDir, { recursive: true, encoding: 'utf8' });
 
 async function waitForValue(name: 'prototxt' | 'caffemodel', test: (value: string) => boolean): Promise<string> {
   const deadline = Date.now() + 20_000;
@@ -86,7 +56,7 @@ async function waitForValue(name: 'prototxt' | 'caffemodel', test: (value: strin
     const value = await field(name).inputValue();
     if (test(value)) return value;
     if (Date.now() > deadline) throw new Error(`the ${name} field still holds ${JSON.stringify(value)}`);
-    await page.waitForTimeout(50);
+    await wb.page.waitForTimeout(50);
   }
 }
 
@@ -104,7 +74,7 @@ interface EventTarget {
 
 /** Drops files on the page as a file manager would: a DataTransfer of File objects, dragover then drop. */
 async function drop(files: { name: string; bytes: Buffer }[], { release = true } = {}): Promise<void> {
-  await page.evaluate(
+  await wb.page.evaluate(
     ({ files, release }) => {
       const w = globalThis as unknown as PageGlobals;
       const transfer = new w.DataTransfer();
@@ -127,88 +97,88 @@ describe('files dropped on the web host page', () => {
     const caffemodel = readFileSync(join(LENET, 'weights.caffemodel'));
 
     await drop([{ name: 'deploy.prototxt', bytes: prototxt }], { release: false });
-    await page.locator('.drop-overlay').waitFor();
+    await wb.page.locator('.drop-overlay').waitFor();
     await shot('drop-overlay');
 
     await drop([
       { name: 'weights.caffemodel', bytes: caffemodel },
       { name: 'deploy.prototxt', bytes: prototxt },
     ]);
-    const prototxtPath = await waitForValue('prototxt', (v) => v.startsWith(server.uploadDir) && v.endsWith('/deploy.prototxt'));
-    const caffemodelPath = await waitForValue('caffemodel', (v) => v.startsWith(server.uploadDir) && v.endsWith('/weights.caffemodel'));
-    expect(await page.locator('.drop-overlay').count()).toBe(0);
+    const prototxtPath = await waitForValue('prototxt', (v) => v.startsWith(wb.server.uploadDir) && v.endsWith('/deploy.prototxt'));
+    const caffemodelPath = await waitForValue('caffemodel', (v) => v.startsWith(wb.server.uploadDir) && v.endsWith('/weights.caffemodel'));
+    expect(await wb.page.locator('.drop-overlay').count()).toBe(0);
     // What reached the host is what was dropped, byte for byte.
     expect(sha256(readFileSync(prototxtPath))).toBe(sha256(prototxt));
     expect(sha256(readFileSync(caffemodelPath))).toBe(sha256(caffemodel));
-    await page.getByTestId('open-notice').waitFor();
+    await wb.page.getByTestId('open-notice').waitFor();
     await shot('dropped');
 
-    await page.getByRole('button', { name: 'Open', exact: true }).click();
-    await page.getByTestId('model-name').filter({ hasText: 'LeNet' }).waitFor();
-    expect(await page.getByTestId('open-notice').count()).toBe(0);
+    await wb.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await wb.page.getByTestId('model-name').filter({ hasText: 'LeNet' }).waitFor();
+    expect(await wb.page.getByTestId('open-notice').count()).toBe(0);
     expect(opened).toHaveLength(1);
     expect(opened[0].request).toMatchObject({ prototxt: prototxtPath, caffemodel: caffemodelPath });
     expect(opened[0].summary.layers.map((l) => l.name)).toEqual(['data', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'prob']);
     expect(opened[0].summary.totalParams).toBe(520 + 25050 + 400500 + 5010);
     // The graph view (drawn in its own time) is what a user sees next.
-    await page.getByTestId('graph').locator('[data-layer="conv1"]').waitFor();
+    await wb.page.getByTestId('graph').locator('[data-layer="conv1"]').waitFor();
     await shot('dropped-opened');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('names a dropped file that fits no field and uploads nothing for it', async () => {
     const before = uploads().length;
     await drop([{ name: 'notes.md', bytes: Buffer.from('# notes') }]);
-    await page.getByRole('alert').filter({ hasText: 'notes.md is not a .prototxt, a .caffemodel or a .binaryproto' }).waitFor();
+    await wb.page.getByRole('alert').filter({ hasText: 'notes.md is not a .prototxt, a .caffemodel or a .binaryproto' }).waitFor();
     expect(uploads().length).toBe(before);
   });
 });
 
 describe('Upload… on the web host', () => {
   it('uploads the files chosen in the file dialog; a .binaryproto becomes the export mean file', async () => {
-    await page.getByTestId('upload-input').setInputFiles([join(LENET, 'deploy.prototxt'), join(LENET, 'weights.caffemodel'), fixture('labels', 'neuralcatdog_mean.binaryproto')]);
-    const prototxtPath = await waitForValue('prototxt', (v) => v.startsWith(server.uploadDir));
+    await wb.page.getByTestId('upload-input').setInputFiles([join(LENET, 'deploy.prototxt'), join(LENET, 'weights.caffemodel'), fixture('labels', 'neuralcatdog_mean.binaryproto')]);
+    const prototxtPath = await waitForValue('prototxt', (v) => v.startsWith(wb.server.uploadDir));
     expect(sha256(readFileSync(prototxtPath))).toBe(sha256(readFileSync(join(LENET, 'deploy.prototxt'))));
-    const notice = page.getByTestId('open-notice');
+    const notice = wb.page.getByTestId('open-notice');
     await notice.filter({ hasText: "Uploaded to the host: deploy.prototxt, weights.caffemodel, neuralcatdog_mean.binaryproto. The mean image is now the Export panel's mean file" }).waitFor();
     const meanPath = /mean file \((.+?)\)/.exec((await notice.textContent()) ?? '')?.[1];
-    expect(meanPath?.startsWith(server.uploadDir)).toBe(true);
+    expect(meanPath?.startsWith(wb.server.uploadDir)).toBe(true);
     expect(sha256(readFileSync(meanPath!))).toBe(sha256(readFileSync(fixture('labels', 'neuralcatdog_mean.binaryproto'))));
     await shot('uploaded');
   });
 
   it('shows an upload in the progress strip and cancels it, leaving nothing on the host', async () => {
-    const big = join(scratch, 'big.caffemodel');
+    const big = join(wb.scratch, 'big.caffemodel');
     writeFileSync(big, '');
     truncateSync(big, 64 * 1024 * 1024);
     const before = uploads();
     // Slowed to 4 MB/s, so the 64 MB take long enough to see and cancel.
-    const cdp = await context.newCDPSession(page);
+    const cdp = await wb.context.newCDPSession(wb.page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
-    await page.getByTestId('upload-input').setInputFiles(big);
-    const strip = page.getByRole('status').filter({ hasText: 'Uploading big.caffemodel' });
+    await wb.page.getByTestId('upload-input').setInputFiles(big);
+    const strip = wb.page.getByRole('status').filter({ hasText: 'Uploading big.caffemodel' });
     await strip.waitFor();
     await strip.filter({ hasText: /\d MB of 67 MB · \d+%/ }).waitFor();
     await shot('upload-progress');
     await strip.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByRole('alert').filter({ hasText: 'the upload of big.caffemodel was cancelled' }).waitFor();
+    await wb.page.getByRole('alert').filter({ hasText: 'the upload of big.caffemodel was cancelled' }).waitFor();
     expect(await field('caffemodel').inputValue()).not.toContain('big.caffemodel');
     const deadline = Date.now() + 5000;
-    while (JSON.stringify(uploads()) !== JSON.stringify(before) && Date.now() < deadline) await page.waitForTimeout(50);
+    while (JSON.stringify(uploads()) !== JSON.stringify(before) && Date.now() < deadline) await wb.page.waitForTimeout(50);
     expect(uploads()).toEqual(before);
   });
 });
 
 describe('the host file browser', () => {
   it('lists the roots, walks into the fixture models by mouse and keyboard, and opens what was clicked', async () => {
-    await page.getByRole('button', { name: 'Browse host…' }).click();
-    const browser = page.getByTestId('host-browser');
+    await wb.page.getByRole('button', { name: 'Browse host…' }).click();
+    const browser = wb.page.getByTestId('host-browser');
     await browser.waitFor();
     const row = (name: string) => browser.locator(`[data-entry="${name}"]`);
     await row(MODELS).waitFor();
     expect(await browser.locator('[data-entry]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-entry')))).toEqual(
-      expect.arrayContaining([MODELS, server.uploadDir]),
+      expect.arrayContaining([MODELS, wb.server.uploadDir]),
     );
     await shot('browser-roots');
 
@@ -219,12 +189,12 @@ describe('the host file browser', () => {
 
     // The keyboard: focus lenet_mnist, Enter opens it, Backspace goes back up, Enter again.
     await row('lenet_mnist').focus();
-    await page.keyboard.press('Enter');
+    await wb.page.keyboard.press('Enter');
     await row('deploy.prototxt').waitFor();
-    await page.keyboard.press('Backspace');
+    await wb.page.keyboard.press('Backspace');
     await row('lenet_mnist').waitFor();
     await row('lenet_mnist').focus();
-    await page.keyboard.press('Enter');
+    await wb.page.keyboard.press('Enter');
     await row('weights.caffemodel').waitFor();
     const names = await browser.locator('[data-entry]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-entry')));
     expect(names).toEqual(['expected', 'deploy.prototxt', 'digit_0.npy', 'digit_0.png', 'digit_3.npy', 'digit_3.png', 'digit_7.npy', 'digit_7.png', 'weights.caffemodel']);
@@ -238,25 +208,25 @@ describe('the host file browser', () => {
     await shot('browser-lenet');
 
     await browser.getByRole('button', { name: 'Open', exact: true }).click();
-    await page.getByTestId('model-name').filter({ hasText: 'LeNet' }).waitFor();
+    await wb.page.getByTestId('model-name').filter({ hasText: 'LeNet' }).waitFor();
     expect(await browser.count()).toBe(0);
     expect(opened.map((o) => o.request)).toEqual([{ prototxt: join(LENET, 'deploy.prototxt'), caffemodel: join(LENET, 'weights.caffemodel') }]);
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('starts in the folder of the prototxt in the form, and Escape closes it', async () => {
     await field('prototxt').fill(join(LENET, 'deploy.prototxt'));
-    await page.getByRole('button', { name: 'Browse host…' }).click();
-    const browser = page.getByTestId('host-browser');
+    await wb.page.getByRole('button', { name: 'Browse host…' }).click();
+    const browser = wb.page.getByTestId('host-browser');
     await browser.locator('[data-entry="weights.caffemodel"]').waitFor();
-    await page.keyboard.press('Escape');
+    await wb.page.keyboard.press('Escape');
     await browser.waitFor({ state: 'detached' });
   });
 
   it('starts at the roots when the folder of the prototxt in the form is out of reach', async () => {
     await field('prototxt').fill('/etc/deploy.prototxt');
-    await page.getByRole('button', { name: 'Browse host…' }).click();
-    const browser = page.getByTestId('host-browser');
+    await wb.page.getByRole('button', { name: 'Browse host…' }).click();
+    const browser = wb.page.getByTestId('host-browser');
     // A start folder out of reach is not an error to show: the browser lists the roots instead.
     await browser.locator(`[data-entry="${MODELS}"]`).waitFor();
     expect(await browser.getByRole('alert').count()).toBe(0);

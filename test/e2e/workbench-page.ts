@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { writeLaunchQuery } from '../../src/shared/launch.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/main/server/index.js';
 import { rendererOutDir } from '../../src/main/server/renderer-build.js';
 import { createWorkerService } from '../../src/main/service/worker-client.js';
 import type { Service } from '../../src/main/service/types.js';
@@ -25,6 +25,8 @@ export interface WorkbenchPage {
   readonly service: Service;
   readonly server: RunningServer;
   readonly page: Page;
+  /** The current test's browser context (e.g. for a CDP session). */
+  readonly context: BrowserContext;
   /** A folder of this file's own, removed after its tests. */
   readonly scratch: string;
   /** Console errors, uncaught exceptions and CSP violations of the current test's page. */
@@ -35,7 +37,17 @@ export interface WorkbenchPage {
   open(prototxt: string, caffemodel?: string): Promise<void>;
 }
 
-export function useWorkbenchPage(options: { scratchPrefix: string; viewport?: { width: number; height: number }; timeout?: number }): WorkbenchPage {
+export interface WorkbenchPageOptions {
+  scratchPrefix: string;
+  viewport?: { width: number; height: number };
+  timeout?: number;
+  /** The service behind the host; the real one in its workers unless a test wraps it (e.g. to watch its calls). Disposed after the file. */
+  service?: () => Service;
+  /** More web host options (e.g. folderRoots). */
+  server?: Partial<Omit<ServerOptions, 'port' | 'service' | 'staticDir'>>;
+}
+
+export function useWorkbenchPage(options: WorkbenchPageOptions): WorkbenchPage {
   let service: Service | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
@@ -49,8 +61,8 @@ export function useWorkbenchPage(options: { scratchPrefix: string; viewport?: { 
   };
 
   beforeAll(async () => {
-    service = createWorkerService();
-    server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
+    service = (options.service ?? createWorkerService)();
+    server = await startServer({ ...options.server, port: 0, service, staticDir: rendererOutDir() });
     browser = await launchChromium();
     scratch = mkdtempSync(join(tmpdir(), options.scratchPrefix));
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -89,6 +101,9 @@ export function useWorkbenchPage(options: { scratchPrefix: string; viewport?: { 
     },
     get page() {
       return need(page, 'page');
+    },
+    get context() {
+      return need(context, 'browser context');
     },
     get scratch() {
       return need(scratch, 'scratch folder');

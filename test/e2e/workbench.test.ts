@@ -2,15 +2,13 @@
  * The workbench end to end: the real service behind the web host, the built renderer in Debian's
  * Chromium, driven like a user would.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { resourcePath } from '../../src/main/paths.js';
-import { launchChromium } from './chromium.js';
-import { startServer, type RunningServer } from '../../src/main/server/index.js';
+import { useWorkbenchPage } from './workbench-page.js';
+import { startServer } from '../../src/main/server/index.js';
 import { rendererOutDir } from '../../src/main/server/renderer-build.js';
 import { createService } from '../../src/main/service/index.js';
 import type { Service } from '../../src/main/service/types.js';
@@ -18,58 +16,22 @@ import type { CallOptions, Method } from '../../src/shared/api.js';
 
 const LENET_LAYERS = ['data', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'prob'];
 
-let service: Service;
-let server: RunningServer;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let scratch: string;
-/** Console errors and uncaught exceptions of the page: a CSP violation shows up here. */
-let pageProblems: string[];
+// The in-process service: the slow-open test below wraps its calls.
+const wb = useWorkbenchPage({ scratchPrefix: 'portafilter-e2e-', viewport: { width: 1400, height: 900 }, timeout: 20_000, service: createService });
 
-beforeAll(async () => {
-  service = createService();
-  server = await startServer({ port: 0, service, staticDir: rendererOutDir() });
-  browser = await launchChromium();
-  scratch = mkdtempSync(join(tmpdir(), 'portafilter-e2e-'));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  service?.dispose();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  // A fresh context per test: no localStorage carried over from the last one.
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  pageProblems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-});
-
-afterEach(async () => {
-  await context.close();
-});
-
-const row = (name: string) => page.locator(`tr[data-layer="${name}"]`);
+const row = (name: string) => wb.page.locator(`tr[data-layer="${name}"]`);
 const shapeOf = (name: string) => row(name).getByTestId('layer-shape');
 
 /** A model opens in the graph view: these tests read the layer table. */
 async function showTable(): Promise<void> {
-  await page.getByTestId('model-name').waitFor();
-  await page.getByRole('tab', { name: 'Table' }).click();
+  await wb.page.getByTestId('model-name').waitFor();
+  await wb.page.getByRole('tab', { name: 'Table' }).click();
 }
 
 async function openDemo(): Promise<void> {
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'No model open' }).waitFor();
-  await page.getByRole('button', { name: 'Open demo model' }).click();
+  await wb.page.goto(wb.server.url);
+  await wb.page.getByRole('heading', { name: 'No model open' }).waitFor();
+  await wb.page.getByRole('button', { name: 'Open demo model' }).click();
   await showTable();
   await row('prob').waitFor();
 }
@@ -77,9 +39,9 @@ async function openDemo(): Promise<void> {
 describe('the workbench in Chromium', () => {
   it("opens the demo model and lists LeNet's layers with Caffe's N×C×H×W shapes", async () => {
     await openDemo();
-    expect(await page.getByTestId('model-name').textContent()).toBe('LeNet');
-    expect(await page.getByTestId('model-inputs').textContent()).toContain('data 1×1×28×28');
-    expect(await page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(LENET_LAYERS);
+    expect(await wb.page.getByTestId('model-name').textContent()).toBe('LeNet');
+    expect(await wb.page.getByTestId('model-inputs').textContent()).toContain('data 1×1×28×28');
+    expect(await wb.page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(LENET_LAYERS);
     expect(await shapeOf('conv1').textContent()).toBe('1×20×24×24');
     expect(await shapeOf('pool1').textContent()).toBe('1×20×12×12');
     expect(await shapeOf('conv2').textContent()).toBe('1×50×8×8');
@@ -88,13 +50,13 @@ describe('the workbench in Chromium', () => {
     expect(await shapeOf('ip2').textContent()).toBe('1×10');
     expect(await row('relu1').textContent()).toContain('in-place');
     expect(await row('conv1').locator('.c-params').textContent()).toBe('520');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it("shows the selected layer's prototxt, bottoms and blob shapes", async () => {
     await openDemo();
     await row('conv2').click();
-    const details = page.getByTestId('layer-details');
+    const details = wb.page.getByTestId('layer-details');
     expect(await details.getByRole('heading', { level: 2 }).textContent()).toBe('conv2');
     expect(await details.textContent()).toContain('pool1 1×20×12×12');
     expect(await details.getByTestId('detail-top-shape').textContent()).toBe('1×50×8×8');
@@ -105,47 +67,47 @@ describe('the workbench in Chromium', () => {
     expect(prototxt).toContain('name: "conv2"');
     expect(prototxt).toContain('num_output: 50');
     // Arrow keys move the selection through the table.
-    await page.getByRole('region', { name: 'Layers' }).locator('.scroll').press('ArrowDown');
+    await wb.page.getByRole('region', { name: 'Layers' }).locator('.scroll').press('ArrowDown');
     expect(await details.getByRole('heading', { level: 2 }).textContent()).toBe('pool2');
-    expect(pageProblems).toEqual([]);
+    expect(wb.problems).toEqual([]);
   });
 
   it('filters the layer table and sorts it by parameter count', async () => {
     await openDemo();
-    await page.getByRole('searchbox', { name: 'Filter layers' }).fill('type:conv');
-    expect(await page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(['conv1', 'conv2']);
-    await page.getByRole('searchbox', { name: 'Filter layers' }).fill('');
-    await page.getByRole('button', { name: 'Params' }).click();
-    const names = await page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')));
+    await wb.page.getByRole('searchbox', { name: 'Filter layers' }).fill('type:conv');
+    expect(await wb.page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')))).toEqual(['conv1', 'conv2']);
+    await wb.page.getByRole('searchbox', { name: 'Filter layers' }).fill('');
+    await wb.page.getByRole('button', { name: 'Params' }).click();
+    const names = await wb.page.locator('tbody tr[data-layer]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer')));
     expect(names.slice(0, 4)).toEqual(['ip1', 'conv2', 'ip2', 'conv1']);
   });
 
   it('opens the demo when the page URL says so, as `portafilter serve` prints it', async () => {
-    const url = new URL(server.url);
+    const url = new URL(wb.server.url);
     url.searchParams.set('open', 'demo');
-    await page.goto(url.toString());
+    await wb.page.goto(url.toString());
     await showTable();
     await row('ip2').waitFor();
     expect(await shapeOf('ip2').textContent()).toBe('1×10');
   });
 
   it('opens the prototxt the page URL names, at its declared batch', async () => {
-    const url = new URL(server.url);
+    const url = new URL(wb.server.url);
     url.searchParams.set('prototxt', resourcePath('demo', 'lenet_mnist', 'deploy.prototxt'));
-    await page.goto(url.toString());
+    await wb.page.goto(url.toString());
     await showTable();
     await row('prob').waitFor();
     expect(await shapeOf('conv1').textContent()).toBe('64×20×24×24');
-    expect(await page.getByTestId('model-inputs').textContent()).toContain('data 64×1×28×28');
+    expect(await wb.page.getByTestId('model-inputs').textContent()).toContain('data 64×1×28×28');
   });
 
   it('shows a parse error with its file:line:column', async () => {
-    const broken = join(scratch, 'broken.prototxt');
+    const broken = join(wb.scratch, 'broken.prototxt');
     writeFileSync(broken, 'name: "Broken"\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n');
-    await page.goto(server.url);
-    await page.getByRole('textbox', { name: 'Prototxt' }).fill(broken);
-    await page.getByRole('button', { name: 'Open', exact: true }).click();
-    const error = page.getByTestId('error');
+    await wb.page.goto(wb.server.url);
+    await wb.page.getByRole('textbox', { name: 'Prototxt' }).fill(broken);
+    await wb.page.getByRole('button', { name: 'Open', exact: true }).click();
+    const error = wb.page.getByTestId('error');
     await error.waitFor();
     const text = (await error.textContent()) ?? '';
     expect(text).toContain('CaffeParseError');
@@ -154,11 +116,11 @@ describe('the workbench in Chromium', () => {
 
   it('shows the error of a model path that does not exist, naming the file', async () => {
     await openDemo();
-    await page.getByRole('textbox', { name: 'Prototxt' }).fill(join(scratch, 'no-such-model.prototxt'));
-    await page.getByRole('textbox', { name: 'Caffemodel' }).fill('');
-    await page.getByRole('textbox', { name: 'Input shapes' }).fill('');
-    await page.getByRole('button', { name: 'Open', exact: true }).click();
-    const error = page.getByTestId('error');
+    await wb.page.getByRole('textbox', { name: 'Prototxt' }).fill(join(wb.scratch, 'no-such-model.prototxt'));
+    await wb.page.getByRole('textbox', { name: 'Caffemodel' }).fill('');
+    await wb.page.getByRole('textbox', { name: 'Input shapes' }).fill('');
+    await wb.page.getByRole('button', { name: 'Open', exact: true }).click();
+    const error = wb.page.getByTestId('error');
     await error.waitFor();
     expect(await error.textContent()).toContain('no-such-model.prototxt');
     // The model that was open stays open under the error.
@@ -181,23 +143,23 @@ describe('a long call', () => {
             }),
           );
         }
-        return service.call(method, request, options);
+        return wb.service.call(method, request, options);
       }) as Service['call'],
       dispose: () => undefined,
     };
     const slowServer = await startServer({ port: 0, service: slow, staticDir: rendererOutDir() });
     try {
-      await page.goto(slowServer.url);
-      await page.getByRole('textbox', { name: 'Prototxt' }).fill('/models/slow.prototxt');
-      await page.getByRole('button', { name: 'Open', exact: true }).click();
-      const bar = page.getByRole('progressbar');
-      await page.getByRole('status').getByText('reading the weights · 42%').waitFor();
+      await wb.page.goto(slowServer.url);
+      await wb.page.getByRole('textbox', { name: 'Prototxt' }).fill('/models/slow.prototxt');
+      await wb.page.getByRole('button', { name: 'Open', exact: true }).click();
+      const bar = wb.page.getByRole('progressbar');
+      await wb.page.getByRole('status').getByText('reading the weights · 42%').waitFor();
       expect(await bar.getAttribute('aria-valuenow')).toBe('42');
-      await page.getByRole('button', { name: 'Cancel' }).click();
+      await wb.page.getByRole('button', { name: 'Cancel' }).click();
       await bar.waitFor({ state: 'detached' });
       await expect.poll(() => cancelled).toBe(true);
       // A cancel is the user's own doing, not an error.
-      expect(await page.getByTestId('error').count()).toBe(0);
+      expect(await wb.page.getByTestId('error').count()).toBe(0);
     } finally {
       await slowServer.close();
     }
@@ -206,15 +168,15 @@ describe('a long call', () => {
 
 describe('the web host refuses strangers', () => {
   it('refuses the page without the token or with a wrong one', async () => {
-    const wrong = await page.goto(`${server.origin}/?token=${'x'.repeat(server.token.length)}`);
+    const wrong = await wb.page.goto(`${wb.server.origin}/?token=${'x'.repeat(wb.server.token.length)}`);
     expect(wrong?.status()).toBe(401);
-    const none = await page.goto(`${server.origin}/`);
+    const none = await wb.page.goto(`${wb.server.origin}/`);
     expect(none?.status()).toBe(401);
   });
 
   it('refuses an API socket with a wrong token', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=wrong`);
+      const ws = new WebSocket(`ws://127.0.0.1:${wb.server.port}/api?token=wrong`);
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => reject(new Error('a wrong token was accepted')));
       ws.on('error', () => undefined);
@@ -226,9 +188,9 @@ describe('the web host refuses strangers', () => {
     // Hand the browser the page for a wrong token (the host itself would refuse it) to reach the
     // case of a page whose socket is refused: a host restarted with a new token under an open tab.
     const html = readFileSync(join(rendererOutDir(), 'index.html'), 'utf8');
-    await page.route((url) => url.pathname === '/', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
-    await page.goto(`${server.origin}/?token=wrong`);
-    const error = page.getByTestId('error');
+    await wb.page.route((url) => url.pathname === '/', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+    await wb.page.goto(`${wb.server.origin}/?token=wrong`);
+    const error = wb.page.getByTestId('error');
     await error.waitFor();
     expect(await error.textContent()).toContain("refused this page's token");
   });

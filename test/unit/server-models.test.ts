@@ -6,12 +6,12 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { decodeWire, encodeWire } from '../../src/shared/transport.js';
+import type WebSocket from 'ws';
 import { fromHome, startServer, type RunningServer } from '../../src/main/server/index.js';
 import { createWorkerService } from '../../src/main/service/worker-client.js';
 import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
+import { openSocket, socketCall } from '../helpers/web-socket.js';
 
 let service: Service;
 let server: RunningServer;
@@ -29,25 +29,8 @@ afterAll(async () => {
   rmSync(atHome, { recursive: true, force: true });
 });
 
-async function socket(): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
-  await new Promise<void>((done, fail) => ws.once('open', () => done()).once('error', fail));
-  return ws;
-}
-
-/** One call over the socket, to its final message. */
-function call(ws: WebSocket, id: string, method: string, request: unknown): Promise<{ result?: Record<string, unknown>; error?: { message: string } }> {
-  return new Promise((done) => {
-    const onMessage = (data: WebSocket.RawData): void => {
-      const message = decodeWire(String(data)) as { id: string; progress?: unknown; result?: Record<string, unknown>; error?: { message: string } };
-      if (message.id !== id || message.progress !== undefined) return;
-      ws.off('message', onMessage);
-      done(message);
-    };
-    ws.on('message', onMessage);
-    ws.send(encodeWire({ id, method, request }));
-  });
-}
+const socket = (): Promise<WebSocket> => openSocket(server);
+const call = socketCall;
 
 describe('the models of a page', () => {
   it('are closed when its socket closes, as a reload closes it', async () => {

@@ -9,12 +9,12 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { decodeWire, encodeWire } from '../../src/shared/transport.js';
+import type WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src/main/server/index.js';
 import { createWorkerService } from '../../src/main/service/worker-client.js';
 import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
+import { openSocket, socketCall } from '../helpers/web-socket.js';
 
 const MiB = 1 << 20;
 /** LeNet's layers as its deploy.prototxt names them, and its parameter count (20·1·5·5+20, 50·20·5·5+50, 500·800+500, 10·500+10). */
@@ -85,25 +85,8 @@ function upload(name: string | null, body: Buffer | AsyncIterable<Buffer>, optio
   });
 }
 
-async function socket(): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
-  await new Promise<void>((done, fail) => ws.once('open', () => done()).once('error', fail));
-  return ws;
-}
-
-/** One call over the socket, to its final message. */
-function call(ws: WebSocket, id: string, method: string, request: unknown): Promise<{ result?: Record<string, unknown>; error?: { message: string } }> {
-  return new Promise((done) => {
-    const onMessage = (data: WebSocket.RawData): void => {
-      const message = decodeWire(String(data)) as { id: string; progress?: unknown; result?: Record<string, unknown>; error?: { message: string } };
-      if (message.id !== id || message.progress !== undefined) return;
-      ws.off('message', onMessage);
-      done(message);
-    };
-    ws.on('message', onMessage);
-    ws.send(encodeWire({ id, method, request }));
-  });
-}
+const socket = (): Promise<WebSocket> => openSocket(server);
+const call = socketCall;
 
 /** What the upload folder holds, every level down. */
 const uploadedFiles = (): string[] => (existsSync(server.uploadDir) ? readdirSync(server.uploadDir, { recursive: true, encoding: 'utf8' }).sort() : []);

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { decodeWire, encodeWire } from '../../../src/shared/transport.js';
+import type WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../../src/main/server/index.js';
 import { createService } from '../../../src/main/service/index.js';
 import type { Service } from '../../../src/main/service/types.js';
 import { createWorkerService } from '../../../src/main/service/worker-client.js';
 import { fixture } from '../../helpers/fixtures.js';
+import { openSocket, socketCall } from '../../helpers/web-socket.js';
 
 const lenet = { prototxt: fixture('models/lenet_mnist/deploy.prototxt'), caffemodel: fixture('models/lenet_mnist/weights.caffemodel') };
 const inProcess = createService();
@@ -27,8 +27,7 @@ beforeAll(async () => {
   staticDir = mkdtempSync(join(tmpdir(), 'portafilter-transports-'));
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>page</title>');
   server = await startServer({ port: 0, service: workers, staticDir });
-  ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
-  await new Promise<void>((done, fail) => ws.once('open', () => done()).once('error', fail));
+  ws = await openSocket(server);
 });
 afterAll(async () => {
   ws.close();
@@ -40,19 +39,10 @@ afterAll(async () => {
 
 let next = 0;
 /** One call over the socket, decoded as the page decodes it. */
-function overSocket(method: string, request: unknown): Promise<Record<string, unknown>> {
-  const id = `c${next++}`;
-  return new Promise((done, fail) => {
-    const onMessage = (data: WebSocket.RawData): void => {
-      const message = decodeWire(String(data)) as { id: string; progress?: unknown; result?: Record<string, unknown>; error?: { message: string } };
-      if (message.id !== id || message.progress !== undefined) return;
-      ws.off('message', onMessage);
-      if (message.error) fail(new Error(message.error.message));
-      else done(message.result!);
-    };
-    ws.on('message', onMessage);
-    ws.send(encodeWire({ id, method, request }));
-  });
+async function overSocket(method: string, request: unknown): Promise<Record<string, unknown>> {
+  const message = await socketCall(ws, `c${next++}`, method, request);
+  if (message.error) throw new Error(message.error.message);
+  return message.result!;
 }
 
 describe('over the web host', () => {
