@@ -46,6 +46,38 @@ function longChain(n: number): string {
   return lines.join('\n') + '\n';
 }
 
+describe('a spare worker, ready before a model is opened', () => {
+  it('opens each model in the spare started before it, and starts the next spare behind it', async () => {
+    const spawned: string[] = [];
+    const pool = createWorkerService({ onSpawn: (role) => spawned.push(role) });
+    try {
+      await pool.call('version', {});
+      expect(spawned).toEqual(['spare', 'utility']);
+      const demo = await pool.call('demoModel', {});
+      const a = await pool.call('openModel', demo);
+      expect(spawned).toEqual(['spare', 'utility', 'spare']);
+      const b = await pool.call('openModel', demo);
+      expect(spawned).toEqual(['spare', 'utility', 'spare', 'spare']);
+      // Each model kept the worker it was opened in: closing one leaves the other answering.
+      await pool.call('closeModel', { id: a.id });
+      expect((await pool.call('layerParams', { id: b.id, layer: 'conv1' })).layer).toBe('conv1');
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it('spawns none when asked not to keep one', async () => {
+    const spawned: string[] = [];
+    const pool = createWorkerService({ spareWorker: false, onSpawn: (role) => spawned.push(role) });
+    try {
+      await pool.call('openModel', await pool.call('demoModel', {}));
+      expect(spawned).toEqual(['utility', 'model']);
+    } finally {
+      pool.dispose();
+    }
+  });
+});
+
 describe('a pool of workers, one per open model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'portafilter-pool-'));
   const long = join(dir, 'long.prototxt');

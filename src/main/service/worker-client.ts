@@ -8,6 +8,8 @@
  *   Cancelling an openModel ends its worker on the spot: parsing and reading stop mid-way, however
  *   long the file.
  * - Calls on no model (version, demoModel, readMean) share one utility worker.
+ * - One spare worker, its modules loaded, waits for the next openModel: spawning a worker and loading
+ *   the service into it takes ~150 ms, which the user would otherwise wait for at every open.
  * - At most `maxModels` models stay open; opening one more closes the one used least recently.
  * - A worker that dies (out of memory, a crash) fails the calls it had with an error that says so;
  *   its model is gone and says why when next asked for; the utility worker is made anew.
@@ -133,6 +135,10 @@ export interface WorkerServiceOptions {
   maxModels?: number;
   /** Limits of each worker's JavaScript heap (weights live outside it); Node's defaults when absent. */
   resourceLimits?: ResourceLimits;
+  /** Keep a spare worker ready for the next openModel (default true; started with the first call). */
+  spareWorker?: boolean;
+  /** Told of each worker spawned and what for (a spare becomes a model's worker when taken). */
+  onSpawn?: (role: 'utility' | 'spare' | 'model') => void;
 }
 
 const requestId = (request: unknown): string | undefined => {
@@ -148,7 +154,9 @@ export function createWorkerService(serviceOptions: WorkerServiceOptions = {}): 
   /** Why a model id that was open is not any more (closed, evicted, its worker died). */
   const gone = new Map<string, string>();
   let utility: Lane | undefined;
+  let spare: Lane | undefined;
   let disposed = false;
+  const keepSpare = serviceOptions.spareWorker ?? true;
 
   const remember = (id: string, why: string): void => {
     gone.set(id, why);
@@ -156,6 +164,8 @@ export function createWorkerService(serviceOptions: WorkerServiceOptions = {}): 
   };
   const onEnd = (lane: Lane, why: string): void => {
     if (lane === utility) utility = undefined;
+    // A spare that died is not replaced until the next openModel: a worker that cannot start is not retried in a loop.
+    if (lane === spare) spare = undefined;
     for (const [id, l] of models)
       if (l === lane) {
         models.delete(id);
@@ -176,8 +186,28 @@ export function createWorkerService(serviceOptions: WorkerServiceOptions = {}): 
     throw new PortafilterError(`no open model with id '${id}': ${gone.get(id) ?? 'open it first'}`);
   };
 
-  async function openModel(request: unknown, options: CallOptions): Promise<ModelSummary> {
+  const newLane = (role: 'utility' | 'spare' | 'model'): Lane => {
     const lane = new Lane(onEnd, serviceOptions.resourceLimits);
+    serviceOptions.onSpawn?.(role);
+    return lane;
+  };
+  const prepareSpare = (): void => {
+    if (keepSpare && !disposed && spare === undefined) {
+      spare = newLane('spare');
+      spare.label = 'the spare service worker';
+      spare.post({ type: 'warm' });
+    }
+  };
+  /** The spare (spawned earlier, its modules loaded or loading) or a new worker; a new spare starts behind it. */
+  const laneForModel = (): Lane => {
+    const lane = spare ?? newLane('model');
+    spare = undefined;
+    prepareSpare();
+    return lane;
+  };
+
+  async function openModel(request: unknown, options: CallOptions): Promise<ModelSummary> {
+    const lane = laneForModel();
     lane.label = 'the worker opening the model';
     let summary: ModelSummary;
     try {
@@ -203,10 +233,12 @@ export function createWorkerService(serviceOptions: WorkerServiceOptions = {}): 
   return {
     async call<M extends Method>(method: M, request: unknown, options: CallOptions = {}): Promise<Response<M>> {
       if (disposed) throw new PortafilterError('the service was closed');
+      // A client's first call (the window asks for the version at connect) starts the spare before any model is opened.
+      prepareSpare();
       if (method === 'openModel') return (await openModel(request, options)) as Response<M>;
       const id = requestId(request);
       if (method === 'closeModel' && id !== undefined) return { closed: closeModel(id, 'closed by its client') } as Response<M>;
-      const lane = id !== undefined && method !== 'closeModel' ? laneOf(id) : (utility ??= new Lane(onEnd, serviceOptions.resourceLimits));
+      const lane = id !== undefined && method !== 'closeModel' ? laneOf(id) : (utility ??= newLane('utility'));
       return (await lane.call(method, request, options, (callId) => lane.cancel(callId))) as Response<M>;
     },
     dispose() {
@@ -215,6 +247,8 @@ export function createWorkerService(serviceOptions: WorkerServiceOptions = {}): 
       models.clear();
       utility?.stop('the service was closed');
       utility = undefined;
+      spare?.stop('the service was closed');
+      spare = undefined;
     },
   };
 }
