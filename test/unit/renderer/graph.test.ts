@@ -258,16 +258,42 @@ describe('the layout', () => {
   });
 
   it('draws an edge ELK did not route as a straight line between the boxes', () => {
-    const graph = buildGraph(LENET);
-    const layout = fromElkLayout(graph, {
-      children: graph.nodes.map((n, i) => ({ id: n.id, x: 10, y: i * 100, ...nodeSize(n, false) })),
-      edges: [],
-    });
-    const first = layout.edges[graph.edges[0].id];
-    expect(first.points).toEqual([
-      { x: 10 + nodeSize(graph.nodes[0], false).width / 2, y: nodeSize(graph.nodes[0], false).height },
-      { x: 10 + nodeSize(graph.nodes[1], false).width / 2, y: 100 },
+    const graph = buildGraph(INCEPTION);
+    const elk = toElkGraph(graph);
+    const layout = fromElkLayout(graph, { children: elk.children.map((c, i) => ({ ...c, x: i * 300, y: 10 })), edges: [] });
+    const intoPool = graph.edges.find((e) => e.toLayer === 'pool');
+    if (!intoPool) throw new Error('no edge into pool');
+    const [from, to] = [layout.nodes[intoPool.source], layout.nodes[intoPool.target]];
+    expect(layout.edges[intoPool.id].points).toEqual([
+      { x: from.x + from.width / 2, y: from.y + from.height },
+      { x: to.x + to.width / 2, y: to.y },
     ]);
+  });
+
+  it('hands ELK a run of boxes that only feed each other as one column: LeNet, data to prob, is one', async () => {
+    const graph = buildGraph(LENET);
+    const elk = toElkGraph(graph);
+    expect(elk.children).toHaveLength(1);
+    expect(elk.edges).toEqual([]);
+    const { layout } = await laidOut(LENET);
+    const boxes = graph.nodes.map((n) => layout.nodes[n.id]);
+    // One width (the widest box's), one x, and ELK's 40 between ranks from each box to the next.
+    expect(new Set(boxes.map((b) => b.width)).size).toBe(1);
+    expect(boxes[0].width).toBe(Math.max(...graph.nodes.map((n) => nodeSize(n, false).width)));
+    expect(new Set(boxes.map((b) => b.x)).size).toBe(1);
+    for (let i = 1; i < boxes.length; i++) expect(boxes[i].y - (boxes[i - 1].y + boxes[i - 1].height)).toBe(40);
+    for (const e of graph.edges) expect(new Set(layout.edges[e.id].points.map((p) => p.x)).size).toBe(1);
+  });
+
+  it('ends a column where a box feeds two or reads two: an inception block keeps its fan-out, its branches and its concat apart', () => {
+    const graph = buildGraph(INCEPTION);
+    const name = (id: string): string => graph.byId.get(id)?.rows[0]?.layer ?? id;
+    const elk = toElkGraph(graph);
+    expect(elk.children.filter((c) => !c.id.startsWith('column:')).map((c) => name(c.id))).toEqual(['data', '1x1', 'output']);
+    const columnHeads = elk.children.filter((c) => c.id.startsWith('column:')).map((c) => name(c.id.slice('column:'.length)));
+    expect(columnHeads).toEqual(['3x3_reduce', '5x5_reduce', 'pool']);
+    // The edges left to ELK: data into the four branches, the four branches into the concat.
+    expect(elk.edges).toHaveLength(8);
   });
 
   it('labels an edge in the middle of its longest vertical stretch', () => {
