@@ -168,20 +168,7 @@ export const useWeightsStore = defineStore('weights', () => {
     },
   );
 
-  watch(
-    [shown, scope, () => model.summary?.id, layer, hasWeights],
-    ([isShown, which, id, l, weights]) => {
-      if (!isShown || which !== 'layer' || !id || !l || !weights || l.blob_shapes.length === 0) {
-        statsCall.cancel();
-        statsLoading.value = false;
-        if (!l || l.blob_shapes.length === 0 || !weights) stats.value = [];
-        return;
-      }
-      void loadStats(id, l.name, l.blob_shapes.length);
-    },
-    { immediate: true },
-  );
-
+  // Tiles first: they are small and drawn at once, the histograms wait for their statistics and ECharts.
   watch(
     [shown, scope, () => model.summary?.id, layer, hasWeights, hasFilters, tileMode, tileChannel, tileOffset],
     ([isShown, which, id, l, weights, filters, mode, channel, offset]) => {
@@ -192,6 +179,20 @@ export const useWeightsStore = defineStore('weights', () => {
         return;
       }
       void loadTiles(id, l.name, mode, channel, offset);
+    },
+    { immediate: true },
+  );
+
+  watch(
+    [shown, scope, () => model.summary?.id, layer, hasWeights],
+    ([isShown, which, id, l, weights]) => {
+      if (!isShown || which !== 'layer' || !id || !l || !weights || l.blob_shapes.length === 0) {
+        statsCall.cancel();
+        statsLoading.value = false;
+        if (!l || l.blob_shapes.length === 0 || !weights) stats.value = [];
+        return;
+      }
+      void loadStats(id, l.name, l.blob_shapes.length);
     },
     { immediate: true },
   );
