@@ -143,8 +143,9 @@ function statsChunk(data: Float32Array, from: number, to: number, min: number, m
     sum1 += e;
     squares0 += d * d;
     squares1 += e * e;
-    abs0 += v < 0 ? -v : v;
-    abs1 += w < 0 ? -w : w;
+    // Math.abs is one instruction; a conditional negation is a branch that random signs mispredict half the time (fc6: 40% of the pass).
+    abs0 += Math.abs(v);
+    abs1 += Math.abs(w);
     if (v === 0) zeros++;
     if (w === 0) zeros++;
     let b = ((v - min) * scale) | 0;
@@ -175,7 +176,7 @@ function statsOne(data: Float32Array, i: number, min: number, scale: number, las
   const d = v - shift;
   acc[SUM] += d;
   acc[SQUARES] += d * d;
-  acc[ABS] += v < 0 ? -v : v;
+  acc[ABS] += Math.abs(v);
   if (v === 0) acc[ZEROS]++;
   let b = ((v - min) * scale) | 0;
   if (b > last) b = last;
