@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep as nativeSep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
@@ -31,3 +31,7 @@ let version: string | undefined;
 export function appVersion(): string {
   return (version ??= (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version);
 }
+
+/** Whether `path` is `folder` or lies under it, both in the same normal form (compared as strings: no `..` tricks are judged here). */
+export const isInside = (path: string, folder: string, sep: string = nativeSep): boolean =>
+  path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);

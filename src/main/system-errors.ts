@@ -23,6 +23,10 @@ export const SYSTEM_CAUSES: Readonly<Record<string, string>> = {
   ELOOP: 'the path loops through symbolic links',
 };
 
+/** The code of a Node system error (`ENOENT` …), or undefined for anything else thrown. */
+export const errnoCode = (e: unknown): string | undefined =>
+  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+
 /** The system error code somewhere in `e` (itself or the causes it wraps), when the table has words for it. */
 export function systemErrorCode(e: unknown): string | undefined {
   for (let at: unknown = e, depth = 0; at && typeof at === 'object' && depth < 4; at = (at as { cause?: unknown }).cause, depth++) {

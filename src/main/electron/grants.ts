@@ -11,7 +11,9 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import nodePath from 'node:path';
+import { isInside } from '../paths.js';
 import type { PathAccess } from '../service/path-fields.js';
+import { errnoCode } from '../system-errors.js';
 
 /** A file by itself, or a folder with everything under it. */
 export type GrantScope = 'file' | 'tree';
@@ -49,9 +51,6 @@ export const nodeGrantEnv: GrantEnv = {
 /** realpath's answers that mean "not there (yet)", as opposed to a loop or a denied folder. */
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 
-const errorCode = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
-
 export async function canonicalPath(raw: string, env: GrantEnv = nodeGrantEnv): Promise<{ path: string } | { problem: string }> {
   const p = env.path;
   if (raw.includes('\0')) return { problem: `${JSON.stringify(raw)} holds a NUL character` };
@@ -67,7 +66,7 @@ export async function canonicalPath(raw: string, env: GrantEnv = nodeGrantEnv): 
       const real = await env.realpath(existing);
       return { path: rest.length === 0 ? real : p.join(real, ...rest.reverse()) };
     } catch (e) {
-      const code = errorCode(e);
+      const code = errnoCode(e);
       if (code === undefined || !MISSING.has(code)) {
         return { problem: `${raw} cannot be resolved (${code ?? (e instanceof Error ? e.message : String(e))})` };
       }
@@ -108,10 +107,7 @@ export class PathGrants {
     return this.grants.some((g) => {
       if (g.access !== access) return false;
       const granted = this.key(g.path);
-      if (key === granted) return true;
-      if (g.scope !== 'tree') return false;
-      const prefix = granted.endsWith(this.env.path.sep) ? granted : granted + this.env.path.sep;
-      return key.startsWith(prefix);
+      return g.scope === 'tree' ? isInside(key, granted, this.env.path.sep) : key === granted;
     });
   }
 

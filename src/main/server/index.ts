@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
-import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { CallOptions, Method, Progress, Request } from '../../shared/api.js';
@@ -26,6 +26,7 @@ import { CallRegistry, checkCall, failure, serializeError } from '../service/dis
 import { listFolder } from '../service/folders.js';
 import { mapPaths } from '../service/path-fields.js';
 import type { Service } from '../service/types.js';
+import { isInside } from '../paths.js';
 import { SECURITY_HEADERS, isAllowedOrigin, isLoopbackHost, newToken, tokenMatches } from './security.js';
 import { contentType, isDocumentPath, resolveStaticFile } from './static.js';
 import { UPLOAD_NAME_PARAM, UPLOAD_PATH, UploadAborted, Uploads, checkUploadName } from './uploads.js';
@@ -87,8 +88,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (request.caffemodel) folders.push((await stat(request.caffemodel).catch(() => null))?.isDirectory() ? request.caffemodel : dirname(request.caffemodel));
     for (const folder of folders) {
       // Uploads are reachable through their own root; their one-file folders would only clutter the list.
-      const rel = relative(uploads.root, folder);
-      if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) continue;
+      if (isInside(folder, uploads.root)) continue;
       openedFolders.delete(folder);
       openedFolders.add(folder);
     }

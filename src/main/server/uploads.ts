@@ -6,7 +6,7 @@
  * cut-off upload leaves nothing that looks like a finished file; its folder is removed at once.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,8 @@ export class Uploads {
   ) {}
 
   static async create(): Promise<Uploads> {
-    return new Uploads(await mkdtemp(join(tmpdir(), 'portafilter-uploads-')));
+    // Canonical (macOS' tmpdir is a symlink): the paths it hands out compare with realpath'd roots as they are.
+    return new Uploads(await realpath(await mkdtemp(join(tmpdir(), 'portafilter-uploads-'))));
   }
 
   /** Streams the request body to `<root>/<unique>/<name>` and answers that path once the last byte is on disk. */

@@ -7,9 +7,11 @@
  */
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, sep } from 'node:path';
+import { dirname, extname, isAbsolute, join } from 'node:path';
 import type { FolderEntry, FolderListing } from '../../shared/api.js';
 import { PortafilterError } from '../../shared/errors.js';
+import { isInside } from '../paths.js';
+import { errnoCode } from '../system-errors.js';
 
 /** Files a Caffe user opens or feeds: nets, weights, means, arrays, label lists, images. */
 export const LISTED_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -30,10 +32,6 @@ export const LISTED_EXTENSIONS: ReadonlySet<string> = new Set([
 /** Stats run this many at a time: a folder of thousands of images must not open thousands of handles at once. */
 const STAT_BATCH = 64;
 
-const errorCode = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
-
-const isWithin = (path: string, root: string): boolean => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 
 /** The roots as realpaths, in the order given, without duplicates or roots that do not exist (a deleted upload folder). */
 export async function canonicalRoots(roots: readonly string[]): Promise<string[]> {
@@ -68,11 +66,11 @@ export async function listFolder(request: { path?: string }, allowedRoots: reado
   try {
     folder = await realpath(asked);
   } catch (e) {
-    const code = errorCode(e);
+    const code = errnoCode(e);
     const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such folder' : (code ?? String(e));
     throw new PortafilterError(`cannot list: ${why}`, { file: asked });
   }
-  if (!roots.some((root) => isWithin(folder, root))) {
+  if (!roots.some((root) => isInside(folder, root))) {
     // The error's location names the path as asked; a link's target is said here.
     const landing = folder === asked ? '' : ` (it leads to ${folder})`;
     throw new PortafilterError(
@@ -86,7 +84,7 @@ export async function listFolder(request: { path?: string }, allowedRoots: reado
   try {
     dirents = await readdir(folder, { withFileTypes: true });
   } catch (e) {
-    throw new PortafilterError(`cannot list: ${errorCode(e) ?? String(e)}`, { file: asked });
+    throw new PortafilterError(`cannot list: ${errnoCode(e) ?? String(e)}`, { file: asked });
   }
   const visible = dirents.filter((d) => !d.name.startsWith('.'));
   const entries: FolderEntry[] = [];
@@ -99,7 +97,7 @@ export async function listFolder(request: { path?: string }, allowedRoots: reado
   // A root inside another (a model's folder under home) still has a parent to go up to.
   const parent = dirname(folder);
   const listing: FolderListing = { path: folder, roots, entries };
-  if (parent !== folder && roots.some((root) => isWithin(parent, root))) listing.parent = parent;
+  if (parent !== folder && roots.some((root) => isInside(parent, root))) listing.parent = parent;
   return listing;
 }
 
@@ -109,7 +107,7 @@ async function describe(folder: string, dirent: Dirent, roots: readonly string[]
   try {
     if (dirent.isSymbolicLink()) {
       const target = await realpath(full);
-      if (!roots.some((root) => isWithin(target, root))) return null;
+      if (!roots.some((root) => isInside(target, root))) return null;
     }
     const isFolder = dirent.isDirectory() || (dirent.isSymbolicLink() && (await stat(full)).isDirectory());
     if (isFolder) return { name: dirent.name, kind: 'folder' };
