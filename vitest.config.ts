@@ -21,6 +21,9 @@ export default defineConfig({
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          // A page waits on the service (a model's worker loading TF.js on first use takes seconds on a
+          // loaded 2-core machine): vitest's 1 s default for expect.poll made such waits fail at random.
+          expect: { poll: { timeout: 15_000 } },
           fileParallelism: false,
         },
       },

@@ -303,7 +303,7 @@ describe('the graph view in Chromium', () => {
     expect(wb.problems).toEqual([]);
   });
 
-  it('pans by dragging, zooms with the wheel and with a trackpad pinch about the pointer, and fits the whole net', async () => {
+  it('pans by dragging, zooms with the wheel, a trackpad pinch and a two-finger touch pinch about the pointer, and fits the whole net', async () => {
     await openByUrl({ kind: 'model', ...LENET });
     const canvas = await canvasBox();
     const before = await node('conv1').boundingBox();
@@ -330,6 +330,29 @@ describe('the graph view in Chromium', () => {
     await wb.page.keyboard.up('Control');
     await expect.poll(percent).toBeLessThan(beforePinch);
     expect(await percent()).toBeGreaterThan(beforePinch * 0.7);
+
+    // Two fingers on a touch screen, through Chromium's own touch input, either side of conv1: spreading
+    // them 2x zooms in 2x about their centre, so conv1 doubles in width and stays where it was.
+    const conv1Before = await node('conv1').boundingBox();
+    if (!conv1Before) throw new Error('conv1 left the view');
+    const centre = { x: conv1Before.x + conv1Before.width / 2, y: conv1Before.y + conv1Before.height / 2 };
+    const fingers = (spread: number) => [
+      { x: centre.x - spread, y: centre.y, id: 1 },
+      { x: centre.x + spread, y: centre.y, id: 2 },
+    ];
+    const beforeTouch = await percent();
+    const cdp = await wb.page.context().newCDPSession(wb.page);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(40) });
+    for (let spread = 45; spread <= 80; spread += 5) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(spread) });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await cdp.detach();
+    await expect.poll(percent).toBeGreaterThan(beforeTouch * 1.8);
+    expect(await percent()).toBeLessThan(beforeTouch * 2.2);
+    const conv1After = await node('conv1').boundingBox();
+    if (!conv1After) throw new Error('conv1 left the view');
+    expect(conv1After.width / conv1Before.width).toBeCloseTo(2, 1);
+    expect(Math.abs(conv1After.x + conv1After.width / 2 - centre.x)).toBeLessThan(4);
+    expect(Math.abs(conv1After.y + conv1After.height / 2 - centre.y)).toBeLessThan(4);
 
     await graph().getByRole('button', { name: 'Fit' }).click();
     await expect
