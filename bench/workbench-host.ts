@@ -21,6 +21,10 @@ import type { Log } from './types.js';
 export const GRAPH_DRAWN_MARK = 'portafilter:graph-drawn';
 /** Set by the graph store when a model's summary arrives (the open call answered). */
 export const MODEL_OPENED_MARK = 'portafilter:model-opened';
+/** Set by LayerGraph.vue once the edges show the labels of a new Keras view. */
+export const GRAPH_LABELS_MARK = 'portafilter:graph-labels';
+/** Set by the inspector (LayerDetails.vue) once it shows a new Keras view. */
+export const KERAS_VIEW_SHOWN_MARK = 'portafilter:keras-view-shown';
 /** A performance measure the graph store records per ELK layout (request to answer). */
 export const LAYOUT_MEASURE = 'portafilter:graph-layout';
 

@@ -18,11 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureModel } from './parse-vgg16.js';
 import type { Benchmark, Log } from './types.js';
-import { GRAPH_DRAWN_MARK, percentile, startWorkbench, type Workbench } from './workbench-host.js';
+import { GRAPH_DRAWN_MARK, GRAPH_LABELS_MARK, KERAS_VIEW_SHOWN_MARK, percentile, startWorkbench, type Workbench } from './workbench-host.js';
 import { resnet152Prototxt } from '../test/helpers/resnet-prototxt.js';
 
-const KERAS_VIEW_SHOWN_MARK = 'portafilter:keras-view-shown';
-const GRAPH_LABELS_MARK = 'portafilter:graph-labels';
 const HISTOGRAM_DRAWN_MARK = 'portafilter:histogram-drawn';
 const TILES_DRAWN_MARK = 'portafilter:tiles-drawn';
 const CACHED_SWITCHES = 10;
