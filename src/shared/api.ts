@@ -266,6 +266,137 @@ export interface MeanInfo {
   channelMean: number[];
 }
 
+// --- Running a model, and what each layer computed -------------------------------------------------
+
+/** pycaffe Transformer's steps for an image input (a .npy is fed as it is, in Caffe's N,C,H,W). */
+export const PreprocessSchema = z.object({
+  /** A mean file (.binaryproto, or .npy C,H,W) subtracted after scaling. */
+  mean: path.optional(),
+  /** Or one mean per channel, in the net's channel order (BGR for Caffe's reference models). */
+  meanValues: z.array(z.number()).max(64).optional(),
+  /** Transformer raw_scale: the [0,1] image is multiplied by it first (default 255). */
+  rawScale: z.number().positive().optional(),
+  /** Transformer input_scale: multiplies the result last. */
+  scale: z.number().positive().optional(),
+  /** Keep RGB; by default the channels are swapped to BGR as Caffe's models expect. */
+  rgb: z.boolean().optional(),
+});
+export type Preprocess = z.infer<typeof PreprocessSchema>;
+
+/**
+ * An image or a .npy on disk (`file`), or one of the demo's bundled inputs by name (`sample`, from
+ * demoModel's samples): exactly one. Two fields rather than a union, so the path check of every
+ * transport (service/path-fields.ts) sees the path field as it sees every other.
+ */
+export const RunInputSchema = z
+  .object({ file: path.optional(), sample: z.string().min(1).max(200).optional() })
+  .refine((i) => (i.file === undefined) !== (i.sample === undefined), 'give exactly one of file (an image or a .npy) and sample (a demo input)');
+export type RunInput = z.infer<typeof RunInputSchema>;
+
+/** The engine choices of the CLI's --engine: auto, tfjs (the best TF.js backend), or one by name. */
+export const ENGINE_CHOICE_NAMES = ['auto', 'tfjs', 'tfjs-node-gpu', 'tfjs-node', 'onnxruntime', 'wasm', 'cpu', 'reference'] as const;
+
+export const RunRequest = z.object({
+  id: z.string(),
+  input: RunInputSchema,
+  preprocess: PreprocessSchema.default({}),
+  engine: z.enum(ENGINE_CHOICE_NAMES).default('auto'),
+  ordering: OrderingSchema.default('channels_last'),
+  flipKernels: z.boolean().default(false),
+  /** Predictions per class-score output. */
+  top: z.number().int().min(1).max(1000).default(5),
+  /** synset_words.txt style; when absent, a synset_words.txt or labels.txt next to the prototxt is used. */
+  labels: path.optional(),
+});
+
+export interface Prediction {
+  index: number;
+  label?: string;
+  score: number;
+}
+
+/** What the net saw, after preprocessing: sample 0 as an RGB(A) image (3 channels shown as RGB, 1 as grey). */
+export interface InputPreview {
+  width: number;
+  height: number;
+  /** height × width × 4 bytes, each channel scaled from its own min..max. */
+  pixels: Uint8ClampedArray;
+}
+
+export interface RunInfo {
+  /** The run's handle for activation calls; kept (with every layer's output) until the model closes or later runs push it out. */
+  runId: string;
+  /** The engine that ran and how ('tfjs wasm (SIMD, 1 thread)'). */
+  engine: string;
+  engineDetail: string;
+  form: 'keras' | 'onnx' | 'reference';
+  ordering?: 'channels_last' | 'channels_first';
+  flipKernels?: boolean;
+  /** Engines tried before the one that ran (auto), and why each was passed over. */
+  skipped: { engine: string; reason: string }[];
+  milliseconds: number;
+  inputs: { name: string; shape: number[]; preview?: InputPreview }[];
+  outputs: {
+    blob: string;
+    shape: number[];
+    /** Top-k per sample, for outputs that read as class scores ((N,K) or (N,K,1,1)). */
+    top?: Prediction[][];
+    /** The values themselves, for outputs of at most MAX_OUTPUT_VALUES floats (plots of outputs that are not classes). */
+    values?: Float32Array;
+  }[];
+  /** Every layer that ran, in execution order, with its tops' Caffe shapes: what activation can be asked for. */
+  layers: { layer: string; type: string; tops: { blob: string; shape: number[] }[] }[];
+  /** The labels file used, given or found next to the model. */
+  labels?: string;
+  warnings: string[];
+}
+
+/** Outputs up to this many floats come back with their values. */
+export const MAX_OUTPUT_VALUES = 65536;
+
+export const ActivationRequest = z.object({
+  id: z.string(),
+  runId: z.string(),
+  layer: z.string(),
+  /** Which of the layer's tops. */
+  top: z.number().int().min(0).default(0),
+  bins: z.number().int().min(2).max(4096).default(64),
+  /** Channel maps of sample 0, for a 4-D (N,C,H,W) top. */
+  tiles: z
+    .object({
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(4096).default(256),
+      /** channel: each map scaled from its own min..max; shared: all from the top's min..max. */
+      normalise: z.enum(['channel', 'shared']).default('channel'),
+      colormap: z.enum(['gray', 'viridis', 'magma']).default('viridis'),
+    })
+    .optional(),
+  /** The raw values of sample 0 (Caffe layout), to read out a pixel. */
+  raw: z.boolean().default(false),
+});
+export interface ActivationInfo extends BlobStats {
+  layer: string;
+  top: number;
+  blob: string;
+  /** Caffe's N,C,H,W (or N,K …) shape. */
+  shape: number[];
+  edges: Float64Array;
+  counts: Float64Array;
+  tiles?: {
+    channels: number;
+    offset: number;
+    count: number;
+    height: number;
+    width: number;
+    /** count × height × width × 4 RGBA bytes, through the colour map. */
+    pixels: Uint8ClampedArray;
+    /** Per tile, the value range mapped to the colour map's ends (min, max pairs). */
+    ranges: Float32Array;
+  };
+  /** Sample 0's values when asked for (raw). */
+  raw?: Float32Array;
+}
+
 export interface Progress {
   /** What is happening now, e.g. "reading weights". */
   stage: string;
@@ -287,11 +418,14 @@ export const methods = {
   filterTiles: FilterTilesRequest,
   weightOverview: WeightOverviewRequest,
   listFolder: ListFolderRequest,
+  runModel: RunRequest,
+  activation: ActivationRequest,
 } as const;
 
 export interface Responses {
   version: { version: string; node: string; platform: string };
-  demoModel: OpenModelRequest & { title: string };
+  /** The bundled demo model, the names of its sample inputs (RunInput's sample), and the preprocessing they need. */
+  demoModel: OpenModelRequest & { title: string; samples: string[]; preprocess: Preprocess };
   openModel: ModelSummary;
   closeModel: { closed: boolean };
   readMean: MeanInfo;
@@ -302,6 +436,8 @@ export interface Responses {
   filterTiles: FilterTiles;
   weightOverview: WeightOverview;
   listFolder: FolderListing;
+  runModel: RunInfo;
+  activation: ActivationInfo;
 }
 
 export type Method = keyof typeof methods;

@@ -11,7 +11,7 @@ import { readCaffeModel, readCaffeModelSync } from '../../src/main/caffe/caffemo
 import { readMean } from '../../src/main/caffe/mean.js';
 import { npyToFloat32, readNpy, writeNpy } from '../../src/main/caffe/npy.js';
 import { npyWeightFile } from '../../src/main/caffe/npy-weights.js';
-import { readLabels } from '../../src/main/cli/run.js';
+import { readLabels } from '../../src/main/engine/predictions.js';
 import { prepareInputs } from '../../src/main/engine/inputs.js';
 import { loadCaffeNet, type CaffeNet } from '../../src/main/net/model.js';
 import { PortafilterError, UnsupportedLayerError, type ErrorLocation } from '../../src/shared/errors.js';

@@ -1,14 +1,15 @@
 /** `portafilter run`: the converted model on one input — top-k predictions, every layer's output on request. */
 import { PortafilterError } from '../../shared/errors.js';
-import { readInputFile } from '../caffe/input-file.js';
 import { prepareDump, writeDump } from '../engine/dump.js';
 import { nonFiniteWarnings } from '../engine/finite.js';
 import { createEngine, parseEngineChoice, parseOrdering } from '../engine/index.js';
-import type { Blob } from '../layers/types.js';
 import { loadCaffeNet } from '../net/model.js';
 import { dims } from '../engine/diff.js';
 import { engineLines, whatRan } from './engine-report.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
+import { isClassScores, readLabels, topK } from '../engine/predictions.js';
+
+export { readLabels } from '../engine/predictions.js';
 import { parseInputShapes } from './inspect.js';
 
 export interface RunFlags extends InputFlags {
@@ -24,40 +25,6 @@ export interface RunFlags extends InputFlags {
   json?: boolean;
   inputShape?: string[];
 }
-
-export interface Prediction {
-  index: number;
-  label?: string;
-  score: number;
-}
-
-/** synset_words.txt lines ("n01440764 tench, Tinca tinca") or one label per line. */
-export function readLabels(file: string): string[] {
-  const text = readInputFile(file, (reason, cause) => {
-    const e = new PortafilterError(`cannot read the labels: ${reason.replace(/^cannot read: /, '')}`, { file });
-    if (cause !== undefined) e.cause = cause;
-    return e;
-  }).toString('utf8');
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  return lines.map((l) => l.replace(/^n\d{8}\s+/, '').trim());
-}
-
-/** The k largest values of each sample of a (N, K) or (N, K, 1, 1) output. */
-export function topK(value: Blob, k: number, labels?: string[]): Prediction[][] {
-  const n = value.shape[0] ?? 1;
-  const per = value.data.length / Math.max(n, 1);
-  return Array.from({ length: n }, (_, s) => {
-    const scores = value.data.subarray(s * per, (s + 1) * per);
-    return [...scores.keys()]
-      .sort((a, b) => scores[b] - scores[a])
-      .slice(0, k)
-      .map((index) => ({ index, score: scores[index], ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }));
-  });
-}
-
-/** Outputs that read as class scores: (N, K) or (N, K, 1, 1). */
-const isClassScores = (v: Blob): boolean => v.shape.length === 2 || (v.shape.length === 4 && v.shape[2] === 1 && v.shape[3] === 1);
 
 export async function run(prototxt: string, caffemodel: string, flags: RunFlags): Promise<{ text: string; json: unknown }> {
   const k = flags.top ?? 5;

@@ -25,6 +25,7 @@ import type { Weight } from '../net/weights.js';
 import { layerParamFields } from './layer-params.js';
 import { summarize } from './summary.js';
 import type { Service } from './types.js';
+import { activation, demoSamples, runModel, RUNS_KEPT, type StoredRun } from './runs.js';
 import { blobDistribution, blobStats, filterTiles } from './weight-views.js';
 
 export type { Service } from './types.js';
@@ -38,6 +39,8 @@ interface Session {
   kerasViews: Map<string, KerasLayersView>;
   /** Every learnable blob's distribution, once asked for (a pass over all the weights). */
   overview?: WeightOverview;
+  /** The latest runs (RUNS_KEPT), oldest first, with every layer's output. */
+  runs: StoredRun[];
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -92,12 +95,15 @@ export function createService(): Service {
         prototxt: join(dir, 'deploy.prototxt'),
         caffemodel: join(dir, 'weights.caffemodel'),
         inputShapes: { data: [1, 1, 28, 28] },
+        samples: demoSamples(),
+        // The deploy prototxt has no input scaling; Caffe's lenet_train_test.prototxt fed pixel / 256.
+        preprocess: { scale: 0.00390625 },
       };
     },
     openModel: async (req: Responses['demoModel'], options) => {
       const model = await loadCaffeNet({ ...req, onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }), signal: options.signal });
       const id = randomUUID();
-      sessions.set(id, { model, kerasViews: new Map() });
+      sessions.set(id, { model, kerasViews: new Map(), runs: [] });
       return summarize(id, model);
     },
     closeModel: async (req: { id: string }) => ({ closed: sessions.delete(req.id) }),
@@ -160,6 +166,20 @@ export function createService(): Service {
         s.overview = deepFreeze({ blobs });
       }
       return s.overview;
+    },
+    runModel: async (req: Request<'runModel'>, options) => {
+      const s = session(req.id);
+      const { info, run } = await runModel(s.model, req, options);
+      s.runs.push(run);
+      // Every layer's output of older runs is freed here: a long session does not grow without bound.
+      while (s.runs.length > RUNS_KEPT) s.runs.shift();
+      return info;
+    },
+    activation: async (req: Request<'activation'>) => {
+      const s = session(req.id);
+      const run = s.runs.find((r) => r.id === req.runId);
+      if (!run) throw new PortafilterError(`no run '${req.runId}' of this model: the model keeps its latest ${RUNS_KEPT} runs; run it again`, { file: s.model.prototxt });
+      return activation(run, req, { file: s.model.prototxt });
     },
     // The host-side file browser is the web host's (server/index.ts answers it against the folders its
     // page opened); the Electron window browses with the native dialogs, and the CLI takes paths.

@@ -27,6 +27,10 @@ export const PATH_ACCESS: Readonly<Record<string, PathAccess>> = {
   'convertModel.mean': 'read',
   // A folder listed, never written; Electron lets it name only folders the user chose (tree grants).
   'listFolder.path': 'read',
+  // The image or .npy a run reads, its mean file and labels.
+  'runModel.input.file': 'read',
+  'runModel.preprocess.mean': 'read',
+  'runModel.labels': 'read',
 };
 
 /** String fields that name no file: session ids, input blob names, and layer names. */
@@ -42,6 +46,12 @@ export const NOT_PATHS: readonly string[] = [
   'filterTiles.id',
   'filterTiles.layer',
   'weightOverview.id',
+  // A demo sample is a name from demoModel's list, resolved inside the demo folder (service/runs.ts).
+  'runModel.input.sample',
+  'runModel.id',
+  'activation.id',
+  'activation.runId',
+  'activation.layer',
 ];
 
 export interface PathField {
