@@ -373,6 +373,8 @@ export const ActivationRequest = z.object({
     .optional(),
   /** The raw values of sample 0 (Caffe layout), to read out a pixel. */
   raw: z.boolean().default(false),
+  /** Another run of the model (a diff's reference run): everything above is then of this run minus that one. */
+  minus: z.string().optional(),
 });
 export interface ActivationInfo extends BlobStats {
   layer: string;
@@ -395,6 +397,57 @@ export interface ActivationInfo extends BlobStats {
   };
   /** Sample 0's values when asked for (raw). */
   raw?: Float32Array;
+}
+
+/** The converted model against the Caffe-semantics reference, or against a folder of real Caffe's .npy dumps, layer by layer. */
+export const DiffRequest = z.object({
+  id: z.string(),
+  input: RunInputSchema,
+  preprocess: PreprocessSchema.default({}),
+  /** The engine whose run is checked (default tfjs: the converted Keras model, as the exports carry it). */
+  engine: z.enum(ENGINE_CHOICE_NAMES).default('tfjs'),
+  ordering: OrderingSchema.default('channels_last'),
+  flipKernels: z.boolean().default(false),
+  /** A folder of `<layer>.npy` or pycaffe `net.blobs` `<blob>.npy` dumps; absent: the built-in reference. */
+  dumps: path.optional(),
+  naming: z.enum(['auto', 'layers', 'blobs']).default('auto'),
+});
+export interface DiffRowInfo {
+  layer: string;
+  type: string;
+  top: number;
+  blob: string;
+  caffeShape: number[];
+  kerasShape?: number[];
+  expectedShape?: number[];
+  maxAbs?: number;
+  maxRel?: number;
+  /** Error over tolerance at the worst element (< 1 within tolerance; Infinity for NaN): the graph's heat map. */
+  ratio?: number;
+  /** A net output, judged with the tighter final tolerance. */
+  final: boolean;
+  status: 'ok' | 'diverged' | 'shape' | 'missing';
+  /** On the first divergence, when the numbers point at a cause. */
+  cause?: string;
+}
+export interface DiffInfo {
+  /** The checked run and (against the reference) the reference's run, kept like runModel's: activation takes them, and `minus`. */
+  runId: string;
+  referenceRunId?: string;
+  engine: string;
+  engineDetail: string;
+  /** What ran, in words. */
+  ran: string;
+  /** 'reference', or the dump folder. */
+  against: string;
+  naming?: 'layers' | 'blobs';
+  rows: DiffRowInfo[];
+  /** Index into rows of the first divergence. */
+  first?: number;
+  ok: boolean;
+  /** Dump files that matched no layer or blob. */
+  unmatched: string[];
+  warnings: string[];
 }
 
 export interface Progress {
@@ -420,6 +473,7 @@ export const methods = {
   listFolder: ListFolderRequest,
   runModel: RunRequest,
   activation: ActivationRequest,
+  diffModel: DiffRequest,
 } as const;
 
 export interface Responses {
@@ -438,6 +492,7 @@ export interface Responses {
   listFolder: FolderListing;
   runModel: RunInfo;
   activation: ActivationInfo;
+  diffModel: DiffInfo;
 }
 
 export type Method = keyof typeof methods;

@@ -10,6 +10,7 @@ import type { CaffeNet } from '../net/model.js';
 import { diffRuns, expectedFromDumps, expectedFromRun, type DiffReport } from './diff.js';
 import { firstNonFiniteLayer, nonFiniteWarning } from './finite.js';
 import { createEngine, type EngineChoice } from './index.js';
+import type { RunResult } from './types.js';
 
 export interface CompareOptions {
   /** 'reference' (default) or a folder of .npy dumps. */
@@ -27,8 +28,19 @@ export interface CompareOptions {
 /** A comparison, and what it found besides the rows: the first layer of the candidate to give NaN or Infinity. */
 export type CompareReport = DiffReport & { warnings: string[] };
 
+/** The runs a comparison made, every layer captured: the workbench keeps them to show both sides. */
+export interface CompareRuns {
+  candidate: RunResult;
+  reference?: RunResult;
+}
+
 /** `model` already fits `inputs` (engine/inputs.ts' prepareInputs). */
 export async function compareModel(model: CaffeNet, inputs: Record<string, Blob>, options: CompareOptions = {}): Promise<CompareReport> {
+  return (await compareModelRuns(model, inputs, options)).report;
+}
+
+/** compareModel, with the runs it compared. */
+export async function compareModelRuns(model: CaffeNet, inputs: Record<string, Blob>, options: CompareOptions = {}): Promise<{ report: CompareReport; runs: CompareRuns }> {
   const progress = options.onProgress ?? (() => undefined);
   const { signal } = options;
   progress('building the engine');
@@ -50,14 +62,15 @@ export async function compareModel(model: CaffeNet, inputs: Record<string, Blob>
       try {
         const expected = await reference.run(inputs, { capture: true, signal });
         progress('comparing');
-        return { ...diffRuns(candidate, expectedFromRun(expected), model, 'reference'), skipped, unmatched: [], warnings };
+        const report = { ...diffRuns(candidate, expectedFromRun(expected), model, 'reference'), skipped, unmatched: [], warnings };
+        return { report, runs: { candidate, reference: expected } };
       } finally {
         reference.dispose();
       }
     }
     progress('comparing');
     const dumps = expectedFromDumps(against, model, options.naming ?? 'auto');
-    return { ...diffRuns(candidate, dumps.expected, model, against), skipped, naming: dumps.naming, unmatched: dumps.unmatched, warnings };
+    return { report: { ...diffRuns(candidate, dumps.expected, model, against), skipped, naming: dumps.naming, unmatched: dumps.unmatched, warnings }, runs: { candidate } };
   } finally {
     engine.dispose();
   }

@@ -34,6 +34,8 @@ export interface DiffRow {
   /** Largest |out - ref| / |ref| over elements whose |ref| is above 1e-6·peak. */
   maxRel?: number;
   peak?: number;
+  /** Error over tolerance at the worst element: below 1 is within tolerance (Infinity for NaN). */
+  ratio?: number;
   /** A net output: judged with the tighter final tolerance. */
   final: boolean;
   status: DiffStatus;
@@ -148,6 +150,8 @@ interface Errors {
   maxAbs: number;
   maxRel: number;
   peak: number;
+  /** The largest |out - ref| / (atol + 1e-4·|ref|): under 1 within tolerance, its size how far out. */
+  ratio: number;
   ok: boolean;
 }
 
@@ -158,18 +162,23 @@ export function compareValues(out: Float32Array, ref: Float32Array, final: boole
   const atol = final ? 1e-5 : 1e-5 * Math.max(1, peak);
   let maxAbs = 0;
   let maxRel = 0;
+  let ratio = 0;
   let ok = true;
   let nan = false;
   const relFloor = 1e-6 * peak;
   for (let i = 0; i < ref.length; i++) {
     const d = Math.abs(out[i] - ref[i]);
     const r = Math.abs(ref[i]);
+    const bound = atol + 1e-4 * r;
     if (Number.isNaN(d)) nan = true;
-    else if (d > maxAbs) maxAbs = d;
-    if (!(d <= atol + 1e-4 * r)) ok = false;
+    else {
+      if (d > maxAbs) maxAbs = d;
+      if (d / bound > ratio) ratio = d / bound;
+    }
+    if (!(d <= bound)) ok = false;
     if (r > relFloor && r > 0 && d / r > maxRel) maxRel = d / r;
   }
-  return { maxAbs: nan ? NaN : maxAbs, maxRel: nan ? NaN : maxRel, peak, ok };
+  return { maxAbs: nan ? NaN : maxAbs, maxRel: nan ? NaN : maxRel, peak, ratio: nan ? Infinity : ratio, ok };
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -196,7 +205,7 @@ export function diffRuns(candidate: RunResult, expected: Expected, model: CaffeN
         if (!sameShape(ref.shape, top.value.shape) && !squeezeEqual(ref.shape, top.value.shape)) row.status = 'shape';
         else {
           const e = compareValues(top.value.data, ref.data, row.final);
-          Object.assign(row, { maxAbs: e.maxAbs, maxRel: e.maxRel, peak: e.peak, status: e.ok ? 'ok' : 'diverged' });
+          Object.assign(row, { maxAbs: e.maxAbs, maxRel: e.maxRel, peak: e.peak, ratio: e.ratio, status: e.ok ? 'ok' : 'diverged' });
         }
       }
       rows.push(row);

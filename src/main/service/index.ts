@@ -25,7 +25,7 @@ import type { Weight } from '../net/weights.js';
 import { layerParamFields } from './layer-params.js';
 import { summarize } from './summary.js';
 import type { Service } from './types.js';
-import { activation, demoSamples, runModel, RUNS_KEPT, type StoredRun } from './runs.js';
+import { activation, demoSamples, diffModel, runModel, RUNS_KEPT, type StoredRun } from './runs.js';
 import { blobDistribution, blobStats, filterTiles } from './weight-views.js';
 
 export type { Service } from './types.js';
@@ -71,6 +71,12 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/** Keeps `runs` with the session: the latest RUNS_KEPT, so a diff's two runs stay together; older ones (every layer's output) are freed. */
+function keep(s: Session, runs: StoredRun[]): void {
+  s.runs.push(...runs);
+  while (s.runs.length > Math.max(RUNS_KEPT, runs.length)) s.runs.shift();
 }
 
 export function createService(): Service {
@@ -170,16 +176,23 @@ export function createService(): Service {
     runModel: async (req: Request<'runModel'>, options) => {
       const s = session(req.id);
       const { info, run } = await runModel(s.model, req, options);
-      s.runs.push(run);
-      // Every layer's output of older runs is freed here: a long session does not grow without bound.
-      while (s.runs.length > RUNS_KEPT) s.runs.shift();
+      keep(s, [run]);
+      return info;
+    },
+    diffModel: async (req: Request<'diffModel'>, options) => {
+      const s = session(req.id);
+      const { info, runs } = await diffModel(s.model, req, options);
+      keep(s, runs);
       return info;
     },
     activation: async (req: Request<'activation'>) => {
       const s = session(req.id);
-      const run = s.runs.find((r) => r.id === req.runId);
-      if (!run) throw new PortafilterError(`no run '${req.runId}' of this model: the model keeps its latest ${RUNS_KEPT} runs; run it again`, { file: s.model.prototxt });
-      return activation(run, req, { file: s.model.prototxt });
+      const find = (id: string): StoredRun => {
+        const run = s.runs.find((r) => r.id === id);
+        if (!run) throw new PortafilterError(`no run '${id}' of this model: the model keeps its latest ${RUNS_KEPT} runs; run it again`, { file: s.model.prototxt });
+        return run;
+      };
+      return activation(find(req.runId), req, { file: s.model.prototxt }, req.minus !== undefined ? find(req.minus) : undefined);
     },
     // The host-side file browser is the web host's (server/index.ts answers it against the folders its
     // page opened); the Electron window browses with the native dialogs, and the CLI takes paths.

@@ -31,6 +31,10 @@ export const PATH_ACCESS: Readonly<Record<string, PathAccess>> = {
   'runModel.input.file': 'read',
   'runModel.preprocess.mean': 'read',
   'runModel.labels': 'read',
+  'diffModel.input.file': 'read',
+  'diffModel.preprocess.mean': 'read',
+  // A folder of dumps, read.
+  'diffModel.dumps': 'read',
 };
 
 /** String fields that name no file: session ids, input blob names, and layer names. */
@@ -52,6 +56,9 @@ export const NOT_PATHS: readonly string[] = [
   'activation.id',
   'activation.runId',
   'activation.layer',
+  'activation.minus',
+  'diffModel.id',
+  'diffModel.input.sample',
 ];
 
 export interface PathField {

@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
-import { MAX_OUTPUT_VALUES, type ActivationInfo, type CallOptions, type InputPreview, type Request, type RunInfo } from '../../shared/api.js';
+import { MAX_OUTPUT_VALUES, type ActivationInfo, type CallOptions, type DiffInfo, type InputPreview, type Request, type RunInfo } from '../../shared/api.js';
 import { PortafilterError } from '../../shared/errors.js';
+import { compareModelRuns } from '../engine/compare.js';
 import { createEngine } from '../engine/index.js';
 import { nonFiniteWarnings } from '../engine/finite.js';
 import { prepareInputs } from '../engine/inputs.js';
@@ -79,12 +80,20 @@ export function inputPreview(blob: Blob, bgr: boolean): InputPreview | undefined
   return { width, height, pixels };
 }
 
-export async function runModel(model: CaffeNet, req: Request<'runModel'>, options: CallOptions): Promise<{ info: RunInfo; run: StoredRun }> {
+/** The net reshaped to the input, and the input preprocessed, as runModel and diffModel feed it. */
+async function readInput(model: CaffeNet, req: Pick<Request<'runModel'>, 'input' | 'preprocess'>, options: CallOptions) {
   const file = inputPath(req.input);
+  options.onProgress?.({ stage: 'reading the input' });
+  const prepared = await prepareInputs(model, { inputs: [file], ...req.preprocess, nameHint: 'one input at a time' });
+  return { file, ...prepared };
+}
+
+const storedRun = (result: RunResult): StoredRun => ({ id: randomUUID(), result, byLayer: new Map(result.layers.map((l) => [l.layer, l])) });
+
+export async function runModel(model: CaffeNet, req: Request<'runModel'>, options: CallOptions): Promise<{ info: RunInfo; run: StoredRun }> {
   const labelsFile = req.labels ?? labelsNextTo(model.prototxt);
   const labels = labelsFile !== undefined ? readLabels(labelsFile) : undefined;
-  options.onProgress?.({ stage: 'reading the input' });
-  const { model: shaped, inputs } = await prepareInputs(model, { inputs: [file], ...req.preprocess, nameHint: 'one input at a time' });
+  const { file, model: shaped, inputs } = await readInput(model, req, options);
   options.onProgress?.({ stage: 'building the engine' });
   // The reference computes Caffe's layout: it has no ordering, and RunInfo says so (no ordering field).
   const reference = req.engine === 'reference';
@@ -106,7 +115,7 @@ export async function runModel(model: CaffeNet, req: Request<'runModel'>, option
         ...(o.value.data.length <= MAX_OUTPUT_VALUES ? { values: o.value.data.slice() } : {}),
       };
     });
-    const run: StoredRun = { id: randomUUID(), result, byLayer: new Map(result.layers.map((l) => [l.layer, l])) };
+    const run = storedRun(result);
     const info: RunInfo = {
       runId: run.id,
       engine: result.engine,
@@ -128,13 +137,60 @@ export async function runModel(model: CaffeNet, req: Request<'runModel'>, option
   }
 }
 
+/** diffModel: the run checked (and the reference's) kept like runModel's, so both sides and their difference can be shown. */
+export async function diffModel(model: CaffeNet, req: Request<'diffModel'>, options: CallOptions): Promise<{ info: DiffInfo; runs: StoredRun[] }> {
+  const { model: shaped, inputs } = await readInput(model, req, options);
+  const reference = req.engine === 'reference';
+  const { report, runs } = await compareModelRuns(shaped, inputs, {
+    against: req.dumps,
+    naming: req.naming,
+    engine: req.engine,
+    ordering: reference ? undefined : req.ordering,
+    flipKernels: req.flipKernels,
+    onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }),
+    signal: options.signal,
+  });
+  const candidate = storedRun(runs.candidate);
+  const against = runs.reference ? storedRun(runs.reference) : undefined;
+  const info: DiffInfo = {
+    runId: candidate.id,
+    ...(against ? { referenceRunId: against.id } : {}),
+    engine: report.engine,
+    engineDetail: report.engineDetail,
+    ran: report.ran,
+    against: report.against,
+    ...(report.naming ? { naming: report.naming } : {}),
+    rows: report.rows.map((r) => ({ ...r, caffeShape: [...r.caffeShape] })),
+    ...(report.first !== undefined ? { first: report.first } : {}),
+    ok: report.ok,
+    unmatched: report.unmatched,
+    warnings: report.warnings,
+  };
+  return { info, runs: against ? [candidate, against] : [candidate] };
+}
+
 /** One top of a stored run's layer: its statistics and histogram, channel maps of sample 0, raw values of sample 0. */
-export function activation(run: StoredRun, req: Request<'activation'>, where: { file: string }): ActivationInfo {
+function topOf(run: StoredRun, req: Request<'activation'>, where: { file: string }) {
   const layer = run.byLayer.get(req.layer);
   if (!layer) throw new PortafilterError(`the run holds no output of layer '${req.layer}' (it ran ${run.byLayer.size} layers; is it excluded, or not in this net?)`, { ...where, layer: req.layer });
   const top = layer.tops[req.top];
   if (!top) throw new PortafilterError(`the layer has ${layer.tops.length} top(s) (0..${layer.tops.length - 1}); top ${req.top} does not exist`, { ...where, layer: req.layer });
-  const { data, shape } = top.value;
+  return top;
+}
+
+/** The activation of `run`, or of `run` minus `minus` (the same layer's top in another run, the same shape). */
+export function activation(run: StoredRun, req: Request<'activation'>, where: { file: string }, minus?: StoredRun): ActivationInfo {
+  const top = topOf(run, req, where);
+  let { data } = top.value;
+  const { shape } = top.value;
+  if (minus) {
+    const other = topOf(minus, req, where).value;
+    if (other.data.length !== data.length || other.shape.some((d, i) => d !== shape[i]))
+      throw new PortafilterError(`the two runs give '${top.blob}' different shapes (${shape.join('×')} and ${other.shape.join('×')}): no difference to show`, { ...where, layer: req.layer });
+    const difference = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) difference[i] = data[i] - other.data[i];
+    data = difference;
+  }
   const { stats, histogram } = blobStats(data, req.bins);
   const { count, min, max, mean, std, zeroFraction, nanCount, infCount } = stats;
   const perSample = data.length / Math.max(shape[0] ?? 1, 1);

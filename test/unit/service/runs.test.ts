@@ -3,9 +3,12 @@
  * each activation checked against the fixtures' OpenCV dnn outputs (test/fixtures/models/lenet_mnist/
  * expected/), not against values this code produced.
  */
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENGINE_CHOICE_NAMES } from '../../../src/shared/api.js';
-import { npyToFloat32, readNpy } from '../../../src/main/caffe/npy.js';
+import { npyToFloat32, readNpy, writeNpy } from '../../../src/main/caffe/npy.js';
 import { ENGINE_CHOICES } from '../../../src/main/engine/index.js';
 import { createService } from '../../../src/main/service/index.js';
 import { RUNS_KEPT } from '../../../src/main/service/runs.js';
@@ -117,5 +120,45 @@ describe('running a model in the workbench', () => {
 
   it('offers the engines the CLI’s --engine takes', () => {
     expect([...ENGINE_CHOICE_NAMES]).toEqual([...ENGINE_CHOICES]);
+  });
+});
+
+describe('the layer-by-layer diff in the workbench', () => {
+  it('finds LeNet converted equal to the reference at every layer, keeps both runs, and their difference is within tolerance', async () => {
+    const { demo, summary } = await openDemo();
+    const diff = await service.call('diffModel', { id: summary.id, input: { sample: 'digit_3.png' }, preprocess: demo.preprocess });
+    expect(diff.ok).toBe(true);
+    expect(diff.first).toBeUndefined();
+    expect(diff.against).toBe('reference');
+    expect(diff.rows.map((r) => r.layer)).toEqual(expect.arrayContaining(['conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'prob']));
+    for (const r of diff.rows) expect(r.ratio, r.layer).toBeLessThan(1);
+    expect(diff.referenceRunId).toBeDefined();
+    const both = await service.call('activation', { id: summary.id, runId: diff.runId, layer: 'conv2', minus: diff.referenceRunId, raw: true });
+    expect(both.shape).toEqual([1, 50, 8, 8]);
+    const peak = (await service.call('activation', { id: summary.id, runId: diff.referenceRunId ?? '', layer: 'conv2' })).max;
+    expect(Math.max(Math.abs(both.min), Math.abs(both.max))).toBeLessThan(1e-5 * Math.max(1, peak) + 1e-4 * peak);
+  });
+
+  it('names the first layer whose real-Caffe dump disagrees: OpenCV’s LeNet dumps agree, one with conv2 corrupted stops there', async () => {
+    const { demo, summary } = await openDemo();
+    const dumps = fixture('models', 'lenet_mnist', 'expected', 'digit_3');
+    const clean = await service.call('diffModel', { id: summary.id, input: { sample: 'digit_3.png' }, preprocess: demo.preprocess, dumps });
+    expect(clean).toMatchObject({ ok: true, naming: 'layers', against: dumps });
+    const dir = mkdtempSync(join(tmpdir(), 'portafilter-dumps-'));
+    try {
+      for (const f of readdirSync(dumps)) copyFileSync(join(dumps, f), join(dir, f));
+      const conv2 = readNpy(join(dumps, 'conv2.npy'));
+      const values = npyToFloat32(conv2).map((v, i) => (i === 17 ? v + 0.5 : v));
+      writeNpy(join(dir, 'conv2.npy'), conv2.shape, values);
+      const bad = await service.call('diffModel', { id: summary.id, input: { sample: 'digit_3.png' }, preprocess: demo.preprocess, dumps: dir });
+      expect(bad.ok).toBe(false);
+      const first = bad.rows[bad.first ?? -1];
+      expect(first).toMatchObject({ layer: 'conv2', status: 'diverged' });
+      expect(first.maxAbs).toBeCloseTo(0.5, 4);
+      expect(first.ratio).toBeGreaterThan(1);
+      expect(bad.rows.filter((r) => r.layer === 'conv1')[0].status).toBe('ok');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
