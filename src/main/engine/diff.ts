@@ -14,6 +14,7 @@ import type { Blob } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
 import type { Ordering } from '../keras/spec.js';
 import { describeRun } from './describe.js';
+import { createReferenceContext } from './reference.js';
 import type { EngineName, ModelForm, RunResult } from './types.js';
 
 export type DiffStatus = 'ok' | 'diverged' | 'shape' | 'missing';
@@ -255,8 +256,8 @@ function explain(row: DiffRow, candidate: RunResult, expected: Expected, model: 
     if (ours.shape.length === 4 && ref.shape.length === 4) {
       if (close(transpose(ours, [0, 3, 1, 2]), ref) || close(transpose(ours, [0, 2, 3, 1]), ref))
         return 'ordering: the values match after moving the channel axis — a channels-last (N,H,W,C) tensor was compared as Caffe N,C,H,W, or the other way round';
-      if (layer.type === 'Pooling' && ours.shape[1] === ref.shape[1] && Math.abs(ours.shape[2] - ref.shape[2]) + Math.abs(ours.shape[3] - ref.shape[3]) <= 2)
-        return 'pooling rounding: Caffe rounds the pooled size up (ceil), with the last window starting inside the padded image; floor rounding loses a row or column';
+      if (layer.type === 'Pooling' && ours.shape[1] === ref.shape[1] && ours.shape[2] <= ref.shape[2] && ours.shape[3] <= ref.shape[3] && close(ours, cropTo(ref, ours.shape)))
+        return `pooling rounding: the output is Caffe's without its last ${ref.shape[2] - ours.shape[2] === 1 && ref.shape[3] - ours.shape[3] <= 1 ? 'row and column' : 'rows or columns'} (${ref.shape.slice(2).join('×')} → ${ours.shape.slice(2).join('×')}): the pooled size was rounded down (floor), where Caffe rounds it up (ceil, its last window starting inside the padded image)`;
     }
     return `shape: ${ref.shape.join('×')} expected, ${ours.shape.join('×')} computed`;
   }
@@ -279,12 +280,123 @@ function explain(row: DiffRow, candidate: RunResult, expected: Expected, model: 
       return "flatten order: the output is what the weights give on a channels-last H·W·C flatten; Caffe's InnerProduct flattens C·H·W (reorder the weight rows)";
     if (input && input.shape.length === 4) return "flatten order, likely: the first InnerProduct after spatial layers; Caffe flattens C·H·W, channels-last Keras H·W·C";
   }
-  if (layer.type === 'LRN')
-    return "LRN parameters: Caffe's ACROSS_CHANNELS uses alpha/local_size and k; WITHIN_CHANNEL averages over local_size² cells (padding counted) and has no k";
-  if (layer.type === 'Pooling')
-    return "pooling: Caffe's MAX ignores padded cells; AVE divides by the window clipped to the padded image, not counting the ceil overhang";
-  if (bottomProducer && layerDef(bottomProducer.type)?.role === 'data') return inputCause(ours, ref, "the first layer's output");
+  // What the layer gives when its reference op is fed Caffe's own bottoms (where known) with one bug put in.
+  const bottoms = layer.inputs.map((id) => {
+    const t = model.graph.tensors[id];
+    return expected(model.graph.layers[t.producer].name, t.topIndex) ?? candidate.layers.find((l) => l.layer === model.graph.layers[t.producer].name)?.tops[t.topIndex]?.value;
+  });
+  if (bottoms.some((b) => b === undefined)) return undefined;
+  const inputs = bottoms as Blob[];
+  if (layer.type === 'LRN') {
+    const lrn = recompute(model, layer, inputs, { param: (name, p) => (name === 'lrn_param' ? { ...p, alpha: Number(p.alpha) * Number(p.local_size) } : p) });
+    if (lrn && close(ours, lrn)) return 'LRN alpha: the output is what alpha gives undivided; Caffe divides alpha by local_size (x / (k + alpha/n · Σx²)^beta)';
+    return undefined;
+  }
+  if (layer.type === 'Convolution' || layer.type === 'Deconvolution') {
+    const [w, ...rest] = model.weights.get(layer.name) ?? [];
+    const flipped = w && w.shape.length === 4 ? recompute(model, layer, inputs, { blobs: [{ shape: w.shape, data: rotate180(w.data, w.shape) }, ...rest] }) : undefined;
+    if (flipped && close(ours, flipped))
+      return 'kernels rotated 180°: the output is what the kernels give turned by 180°; Caffe correlates, so only a true-convolution backend (Theano) takes flipped kernels';
+    if (bottomProducer && layerDef(bottomProducer.type)?.role === 'data') {
+      // The first layer after the input, dumps without the input itself: which input would have given Caffe's numbers?
+      const fed = candidate.layers.find((l) => l.layer === bottomProducer.name)?.tops[model.graph.tensors[layer.inputs[0]].topIndex]?.value;
+      if (fed && fed.shape.length === 4 && fed.shape[1] === 3) {
+        const swapped = recompute(model, layer, [swapChannels(fed), ...inputs.slice(1)]);
+        if (swapped && close(swapped, ref)) return 'channel order: Caffe’s numbers come from the input with its channels reversed (RGB fed where the model expects BGR, or the other way round)';
+      }
+      if (fed) {
+        const scale = inputScale(model, layer, fed, ours, ref, inputs.slice(1));
+        if (scale !== undefined) return `input scale: Caffe’s numbers come from the input multiplied by ${scale.toPrecision(4)} (raw_scale / input_scale)`;
+      }
+      if (perChannelOffset(ours, ref, w?.shape))
+        return "mean: the first layer's output differs from Caffe's by a constant per channel, away from the padded border, as a mean subtracted differently (or not at all) gives";
+    }
+    return undefined;
+  }
   return undefined;
+}
+
+/** The layer's reference op on `bottoms`, with its learnable blobs or a parameter message changed as a bug would change them. */
+function recompute(
+  model: CaffeNet,
+  layer: CaffeNet['graph']['layers'][number],
+  bottoms: Blob[],
+  change: { blobs?: Blob[]; param?: (name: string, value: Record<string, unknown>) => Record<string, unknown> } = {},
+): Blob | undefined {
+  const def = layerDef(layer.type);
+  if (!def?.reference) return undefined;
+  const ctx = createReferenceContext(layer.param, bottoms, change.blobs ?? model.weights.get(layer.name) ?? [], model.shapes.layers[layer.index].topShapes);
+  const tweak = change.param;
+  const context = tweak ? { ...ctx, param: <T>(name: string): T => tweak(name, ctx.param<Record<string, unknown>>(name)) as T } : ctx;
+  try {
+    return def.reference(context)[0];
+  } catch {
+    // A bug that makes the op itself refuse is not the bug we are looking for.
+    return undefined;
+  }
+}
+
+/** Each (out, in) kernel of an O,I,kh,kw blob turned by 180°. */
+function rotate180(data: Float32Array, shape: readonly number[]): Float32Array {
+  const plane = shape[2] * shape[3];
+  const out = new Float32Array(data.length);
+  for (let k = 0; k < data.length; k += plane) for (let i = 0; i < plane; i++) out[k + i] = data[k + plane - 1 - i];
+  return out;
+}
+
+function swapChannels(x: Blob): Blob {
+  const [n, , h, w] = x.shape;
+  const plane = h * w;
+  const data = new Float32Array(x.data.length);
+  for (let s = 0; s < n; s++) for (let ch = 0; ch < 3; ch++) data.set(x.data.subarray((s * 3 + 2 - ch) * plane, (s * 3 + 3 - ch) * plane), (s * 3 + ch) * plane);
+  return { shape: x.shape, data };
+}
+
+/** The factor s for which the layer on s·input gives Caffe's numbers (a linear layer: read off its largest response, then checked). */
+function inputScale(model: CaffeNet, layer: CaffeNet['graph']['layers'][number], fed: Blob, ours: Blob, ref: Blob, rest: Blob[]): number | undefined {
+  const zero = recompute(model, layer, [{ shape: fed.shape, data: new Float32Array(fed.data.length) }, ...rest]);
+  if (!zero) return undefined;
+  let at = -1;
+  for (let i = 0, best = 0; i < ours.data.length; i++) {
+    const v = Math.abs(ours.data[i] - zero.data[i]);
+    if (v > best) [best, at] = [v, i];
+  }
+  if (at < 0) return undefined;
+  const s = (ref.data[at] - zero.data[at]) / (ours.data[at] - zero.data[at]);
+  if (!Number.isFinite(s) || Math.abs(s - 1) < 1e-3) return undefined;
+  const scaled = recompute(model, layer, [{ shape: fed.shape, data: fed.data.map((v) => v * s) }, ...rest]);
+  return scaled && close(scaled, ref) ? s : undefined;
+}
+
+/** ours − ref is one constant per output channel over the cells no padding reaches (a kernel's width in from each edge). */
+function perChannelOffset(ours: Blob, ref: Blob, kernel: readonly number[] | undefined): boolean {
+  if (ours.shape.length !== 4 || !sameShape(ours.shape, ref.shape)) return false;
+  const [n, c, h, w] = ours.shape;
+  const margin = kernel ? Math.max(kernel[2], kernel[3]) : 0;
+  if (h <= 2 * margin || w <= 2 * margin) return false;
+  let varies = false;
+  let offset = 0;
+  for (let s = 0; s < n; s++)
+    for (let ch = 0; ch < c; ch++) {
+      const base = (s * c + ch) * h * w;
+      const d0 = ours.data[base + margin * w + margin] - ref.data[base + margin * w + margin];
+      offset = Math.max(offset, Math.abs(d0));
+      for (let y = margin; y < h - margin; y++)
+        for (let x = margin; x < w - margin; x++) {
+          const d = ours.data[base + y * w + x] - ref.data[base + y * w + x];
+          if (Math.abs(d - d0) > 1e-3 * (1 + Math.abs(d0))) varies = true;
+        }
+    }
+  return !varies && offset > 0;
+}
+
+/** The leading rows and columns of an N,C,H,W blob. */
+function cropTo(x: Blob, shape: readonly number[]): Blob {
+  const [n, c, h, w] = x.shape;
+  const [, , oh, ow] = shape;
+  const data = new Float32Array(n * c * oh * ow);
+  for (let p = 0; p < n * c; p++) for (let y = 0; y < oh; y++) data.set(x.data.subarray((p * h + y) * w, (p * h + y) * w + ow), (p * oh + y) * ow);
+  return { shape: [n, c, oh, ow], data };
 }
 
 /** y = W·flatten_hwc(x) + b matches the candidate: it flattened in the wrong order. */
