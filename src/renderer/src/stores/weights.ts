@@ -9,6 +9,7 @@ import { computed, ref, shallowRef, watch } from 'vue';
 import type { FilterTiles, WeightOverview, WeightStats } from '../../../shared/api.js';
 import { api } from '../api/instance.js';
 import { isAbortError, toSerializedError } from '../api/types.js';
+import { latest } from '../lib/latest.js';
 import { useModelStore } from './model.js';
 import { useViewsStore } from './views.js';
 
@@ -18,26 +19,6 @@ export const TILES_PER_PAGE = 256;
 
 export type WeightsScope = 'layer' | 'model';
 export type TileMode = 'auto' | 'rgb' | 'channel' | 'mean';
-
-/** One request at a time per kind: a newer one cancels the older, whose answer is then ignored. */
-function latest() {
-  let controller: AbortController | null = null;
-  return {
-    start(): AbortController {
-      controller?.abort();
-      controller = new AbortController();
-      return controller;
-    },
-    current: (c: AbortController): boolean => controller === c,
-    done(c: AbortController): void {
-      if (controller === c) controller = null;
-    },
-    cancel(): void {
-      controller?.abort();
-      controller = null;
-    },
-  };
-}
 
 export const useWeightsStore = defineStore('weights', () => {
   const model = useModelStore();
