@@ -418,9 +418,12 @@ export interface DiffRowInfo {
   top: number;
   blob: string;
   caffeShape: number[];
+  /** The Keras tensor's shape, when the checked engine ran a Keras model. */
   kerasShape?: number[];
+  /** The shape of what it is compared against. */
   expectedShape?: number[];
   maxAbs?: number;
+  /** Largest |out - ref| / |ref| over elements whose |ref| is above 1e-6·peak. */
   maxRel?: number;
   /** Error over tolerance at the worst element (< 1 within tolerance; Infinity for NaN): the graph's heat map. */
   ratio?: number;

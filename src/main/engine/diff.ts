@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DiffRowInfo } from '../../shared/api.js';
 import { PortafilterError } from '../../shared/errors.js';
 import { transposeData } from '../../shared/tensor.js';
 import { npyToFloat32, readNpy } from '../caffe/npy.js';
@@ -17,31 +18,11 @@ import { describeRun } from './describe.js';
 import { createReferenceContext } from './reference.js';
 import type { EngineName, ModelForm, RunResult } from './types.js';
 
-export type DiffStatus = 'ok' | 'diverged' | 'shape' | 'missing';
+export type DiffStatus = DiffRowInfo['status'];
 
-export interface DiffRow {
-  layer: string;
-  type: string;
-  /** Which top of the layer. */
-  top: number;
-  blob: string;
-  /** Caffe's shape of the top (the candidate's value, in Caffe layout). */
-  caffeShape: number[];
-  /** The Keras tensor's shape, when the candidate ran a Keras model. */
-  kerasShape?: number[];
-  /** The shape of what it is compared against. */
-  expectedShape?: number[];
-  maxAbs?: number;
-  /** Largest |out - ref| / |ref| over elements whose |ref| is above 1e-6·peak. */
-  maxRel?: number;
+/** A row as the API carries it (src/shared/api.ts), with the reference's peak |value| the tolerance was scaled by. */
+export interface DiffRow extends DiffRowInfo {
   peak?: number;
-  /** Error over tolerance at the worst element: below 1 is within tolerance (Infinity for NaN). */
-  ratio?: number;
-  /** A net output: judged with the tighter final tolerance. */
-  final: boolean;
-  status: DiffStatus;
-  /** Set on the first diverging row when the numbers point at a cause. */
-  cause?: string;
 }
 
 export interface DiffReport {
