@@ -25,7 +25,7 @@ export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export type CallOutcome = { result: unknown } | CallFailure;
 
-export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy'] as const;
+export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
 export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[] }> = {
@@ -33,6 +33,8 @@ export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[]
   caffemodel: { name: 'Caffe weights (*.caffemodel)', extensions: ['caffemodel'] },
   binaryproto: { name: 'Caffe mean image (*.binaryproto)', extensions: ['binaryproto'] },
   npy: { name: 'NumPy array (*.npy)', extensions: ['npy'] },
+  // What a run feeds: an image (preprocessed as pycaffe's Transformer does) or a .npy in Caffe's layout.
+  input: { name: 'Image or NumPy array (*.png, *.jpg, *.npy …)', extensions: ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'npy'] },
 };
 
 export const isFileKind = (value: unknown): value is FileKind =>
