@@ -91,7 +91,7 @@ describe('the Run view', () => {
     await maps.click({ position: { x: (gap + width / 2) * zoom, y: (gap + height / 2) * zoom } });
     const enlarged = view().getByTestId('activation-enlarged');
     await enlarged.waitFor();
-    expect(await enlarged.getAttribute('data-channel')).toBe('0');
+    expect(await enlarged.locator('[data-channel]').getAttribute('data-channel')).toBe('0');
 
     // Point at channel 0's strongest response in the reference run.
     let at = 0;

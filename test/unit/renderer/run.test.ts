@@ -21,14 +21,12 @@ import {
   preprocessForm,
   ranWhat,
   sampleLabel,
-  tileAt,
-  tileGrid,
-  tileOrigin,
   toPreprocess,
   toRunInput,
   valueAt,
   valuesOption,
 } from '../../../src/renderer/src/lib/run.js';
+import { tileAt, tileGrid, tileOrigin } from '../../../src/renderer/src/lib/tiles.js';
 
 const colours = { bar: '#2f6fde', text: '#667085', line: '#d5dae2', tooltipBg: '#fff', danger: '#c8322b' };
 
