@@ -26,6 +26,8 @@ import type { WorkerReply, WorkerRequest } from './worker.js';
 
 /** Models open at once, by default: each holds its weights and a worker. */
 export const MAX_OPEN_MODELS = 8;
+/** How long a new spare worker waits before loading TF.js (see prepareSpare). */
+const SPARE_WARM_DELAY_MS = 1500;
 /** How many closed models' ids are remembered, to say why a later call finds them gone. */
 const REMEMBERED_CLOSED = 1000;
 
@@ -193,9 +195,12 @@ export function createWorkerService(serviceOptions: WorkerServiceOptions = {}): 
   };
   const prepareSpare = (): void => {
     if (keepSpare && !disposed && spare === undefined) {
-      spare = newLane('spare');
-      spare.label = 'the spare service worker';
-      spare.post({ type: 'warm' });
+      const lane = newLane('spare');
+      lane.label = 'the spare service worker';
+      spare = lane;
+      // TF.js loads in the spare once the process has been quiet a moment: loaded at once, it would
+      // take a core from the model the user just opened (its layout, its first Keras view).
+      setTimeout(() => spare === lane && lane.post({ type: 'warm' }), SPARE_WARM_DELAY_MS).unref();
     }
   };
   /** The spare (spawned earlier, its modules loaded or loading) or a new worker; a new spare starts behind it. */
