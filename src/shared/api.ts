@@ -69,7 +69,8 @@ export interface ModelSummary {
   notes: string[];
 }
 
-export const ConvertRequest = z.object({
+/** The export's own fields; ConvertRequest (below, after the run input's schema) adds `verify`. */
+const ConvertFields = z.object({
   /** An open model (openModel's id). */
   id: z.string(),
   format: z.enum(['keras', 'h5', 'tfjs', 'onnx', 'npy']),
@@ -82,7 +83,32 @@ export const ConvertRequest = z.object({
   /** Replace what is at `out` (a file, or a folder holding an earlier export of the same format); the workbench asks first. */
   force: z.boolean().optional(),
 });
-export type ConvertRequest = z.infer<typeof ConvertRequest>;
+
+/** One net output of a verified export against the reference (the diff's tolerance). */
+export interface OutputAgreementInfo {
+  blob: string;
+  shape: number[];
+  maxAbs: number;
+  maxRel: number;
+  /** Largest error over the tolerance: under 1 agrees. */
+  ratio: number;
+  ok: boolean;
+  /** Class scores: the top class of the file's output and of the reference's. */
+  top1?: { exported: number; reference: number };
+}
+
+/** What loading an export back found (export/verify.ts). */
+export interface VerificationInfo {
+  format: string;
+  /** What loaded and ran the files ('TF.js 4.22.0 tf.loadLayersModel on tfjs wasm (SIMD, 1 thread)'). */
+  consumer: string;
+  /** The input it ran on. */
+  input: string;
+  ok: boolean;
+  outputs: OutputAgreementInfo[];
+  problems: string[];
+  milliseconds: number;
+}
 
 export interface ConvertResult {
   format: string;
@@ -90,6 +116,8 @@ export interface ConvertResult {
   files: string[];
   customLayers: string[];
   notes: string[];
+  /** When asked to verify. */
+  verification?: VerificationInfo;
 }
 
 const OrderingSchema = z.enum(['channels_last', 'channels_first']);
@@ -292,6 +320,15 @@ export const RunInputSchema = z
   .object({ file: path.optional(), sample: z.string().min(1).max(200).optional() })
   .refine((i) => (i.file === undefined) !== (i.sample === undefined), 'give exactly one of file (an image or a .npy) and sample (a demo input)');
 export type RunInput = z.infer<typeof RunInputSchema>;
+
+export const ConvertRequest = ConvertFields.extend({
+  /**
+   * After writing, load the files back with their consumer and compare them with the reference: on
+   * this input and preprocessing (the Run view's), or on a seeded random input when no input is given.
+   */
+  verify: z.object({ input: RunInputSchema.optional(), preprocess: PreprocessSchema.default({}) }).optional(),
+});
+export type ConvertRequest = z.infer<typeof ConvertRequest>;
 
 /** The engine choices of the CLI's --engine: auto, tfjs (the best TF.js backend), or one by name. */
 export const ENGINE_CHOICE_NAMES = ['auto', 'tfjs', 'tfjs-node-gpu', 'tfjs-node', 'onnxruntime', 'wasm', 'cpu', 'reference'] as const;

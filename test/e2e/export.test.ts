@@ -71,6 +71,35 @@ describe('exporting from the workbench', () => {
     expect(wb.problems).toEqual([]);
   });
 
+  it("verifies every format on the Run view's digit: the files loaded back agree with the reference, and say so beside the export", async () => {
+    await openExportPanel();
+    // The Run view's input is what an export is verified on.
+    await wb.page.getByRole('tab', { name: 'Run' }).click();
+    await wb.page.getByTestId('run-view').getByRole('button', { name: 'digit_3', exact: true }).click();
+    expect(await panel().getByRole('checkbox', { name: 'Verify' }).isChecked()).toBe(true);
+    const verification = () => wb.page.getByTestId('export-verification');
+    const cases: [format: string, out: string, first: string, consumer: RegExp][] = [
+      ['keras', join(scratch, 'LeNet.keras'), join(scratch, 'LeNet.keras'), /loaded back with the file's config and weights rebuilt on TF\.js 4\.\d+\.\d+ on tfjs /],
+      ['h5', join(scratch, 'LeNet.h5'), join(scratch, 'LeNet.h5'), /loaded back with the file's config and weights rebuilt on TF\.js/],
+      ['tfjs', join(scratch, 'LeNet_tfjs'), join(scratch, 'LeNet_tfjs', 'model.json'), /loaded back with TF\.js 4\.\d+\.\d+ tf\.loadLayersModel on tfjs /],
+      ['onnx', join(scratch, 'LeNet.onnx'), join(scratch, 'LeNet.onnx'), /loaded back with onnxruntime-node \d+\.\d+\.\d+ InferenceSession/],
+      ['npy', join(scratch, 'LeNet_npy'), join(scratch, 'LeNet_npy', 'W_conv1.npy'), /loaded back with the reference executor, with the weights read back from the \.npy folder/],
+    ];
+    for (const [format, out, first, consumer] of cases) {
+      await exportTo(format, out);
+      await expect.poll(() => listed().then((files) => files[0] ?? ''), { timeout: 60_000 }).toBe(first);
+      await verification().waitFor();
+      const text = (await verification().textContent()) ?? '';
+      expect(text, format).toMatch(consumer);
+      expect(text, format).toContain('run on digit_3.png, preprocessed');
+      expect(await verification().getAttribute('data-ok'), `${format}: ${text}`).toBe('true');
+      expect(await verification().locator('[data-blob="prob"]').textContent(), format).toMatch(/^prob 1×10: max \|Δ\| .*× the tolerance, top-1 3 = reference$/);
+      if (format === 'tfjs') await wb.shot('export-verified');
+    }
+    expect(await wb.page.getByTestId('error').count()).toBe(0);
+    expect(wb.problems).toEqual([]);
+  });
+
   it('offers the kernel flip only for channels_first Keras files, and the mean file only for .npy', async () => {
     await openExportPanel();
     const flip = panel().getByRole('checkbox', { name: 'Flip kernels 180°' });

@@ -146,14 +146,21 @@ export function program(): Command {
     .requiredOption('--out <path>', 'the file (.keras, .h5, .onnx) or folder (tfjs, npy) to write', given)
     .option('--ordering <ordering>', 'channels_last (TensorFlow, the default) or channels_first (Theano)', given)
     .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
-    .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy', given)
+    .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy; with --verify --input: subtract it from the input', given)
     .option('--force', 'replace what is at --out: a file, or a folder holding an earlier Portafilter export of the same format')
     .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
+    .option('--verify', 'load the written files back (TF.js, onnxruntime, the file\'s own Keras config and weights, or the .npy folder) and compare their outputs with the reference; exit 1 if they differ')
+    .addOption(new Option('--input <file>', 'with --verify: the input to check on (image or X.npy; NAME=FILE for several); default a seeded random one').argParser(collect))
+    .option('--mean-values <values>', 'with --verify --input: per-channel mean to subtract', decimals)
+    .option('--scale <s>', 'with --verify --input: multiply the input last (Transformer input_scale)', decimal)
+    .option('--raw-scale <r>', 'with --verify --input: multiply the [0,1] image first (default 255)', decimal)
+    .option('--rgb', 'with --verify --input: keep RGB channel order (default: swap to BGR)')
     .option('--json', 'print one JSON object')
     .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof convert>[2]) => {
       const { convert, convertSummary } = await import('./convert.js');
       const result = await convert(prototxt, caffemodel, opts, (line) => process.stderr.write(line + '\n'));
       process.stdout.write((opts.json ? JSON.stringify(result) : convertSummary(result)) + '\n');
+      if (result.verification && !result.verification.ok) process.exitCode = 1;
     });
 
   cli

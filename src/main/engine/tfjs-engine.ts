@@ -208,9 +208,10 @@ export interface TfjsGraph {
 /**
  * The spec as TF.js layers, wired in the spec's order and given the spec's weights (unflipped for a
  * flipKernels spec: TF.js convolves as Caffe does). The engine and the TF.js export share it. Needs
- * an initialised tfjs backend (the weights become tensors).
+ * an initialised tfjs backend (the weights become tensors). `checkShapes: false` is for a spec read back
+ * from a Keras file, which records no output shapes to check against.
  */
-export function buildTfjsGraph(spec: KerasModelSpec): TfjsGraph {
+export function buildTfjsGraph(spec: KerasModelSpec, { checkShapes = true }: { checkShapes?: boolean } = {}): TfjsGraph {
   const symbolic = new Map<string, tfl.SymbolicTensor[]>();
   const tfLayers: { spec: KerasLayerSpec; layer: tfl.layers.Layer }[] = [];
   const inputLayers = new Set<string>();
@@ -227,15 +228,16 @@ export function buildTfjsGraph(spec: KerasModelSpec): TfjsGraph {
         inputLayers.add(ls.name);
         continue;
       }
-      const layer = makeLayer(ls);
       const ins = ls.inputs.map((r) => {
         const t = symbolic.get(r.layer)?.[r.index];
         if (!t) throw new EngineError(`layer '${ls.name}' reads ${refKey(r)}, which no earlier layer produces`, { layer: ls.caffeLayer });
         return t;
       });
+      // A spec without shapes: the layers makeLayer asks for a rank of (Softmax, PReLU, BatchNormalization) keep their input's.
+      const layer = makeLayer(checkShapes || ins.length === 0 ? ls : { ...ls, outputShapes: [ins[0].shape] });
       const applied = layer.apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
       const outs = Array.isArray(applied) ? applied : [applied];
-      if (outs.length !== ls.outputShapes.length || outs.some((t, i) => !sameDims(t.shape, ls.outputShapes[i])))
+      if (checkShapes && (outs.length !== ls.outputShapes.length || outs.some((t, i) => !sameDims(t.shape, ls.outputShapes[i]))))
         throw new EngineError(
           `layer '${ls.name}' (${ls.className}) gives shapes ${outs.map((t) => `[${t.shape.join(', ')}]`).join(' ')} in TF.js, the spec says ${ls.outputShapes.map((s) => `[${s.join(', ')}]`).join(' ')}`,
           { layer: ls.caffeLayer },

@@ -9,6 +9,7 @@ import { checkExportTarget } from './atomic.js';
 import type { ExportContext, ExportFormat, ExportOptions, ExportResult } from './types.js';
 
 export type { ExportFormat, ExportOptions, ExportResult } from './types.js';
+export type { Verification, VerifyInput } from './verify.js';
 
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['keras', 'h5', 'tfjs', 'onnx', 'npy'];
 
@@ -39,7 +40,16 @@ export async function exportModel(model: CaffeNet, options: ExportOptions & { me
     ctx.progress('converting to Keras', 0);
     ctx.spec = buildKerasModel(model, { ordering: options.ordering, flipKernels: options.flipKernels });
   }
-  switch (options.format) {
+  const result = await write(ctx, options.mean);
+  if (options.verify) {
+    const { verifyExport } = await import('./verify.js');
+    result.verification = await verifyExport(ctx, result, options.verify === true ? undefined : options.verify);
+  }
+  return result;
+}
+
+async function write(ctx: ExportContext, mean?: string): Promise<ExportResult> {
+  switch (ctx.options.format) {
     case 'keras':
       return (await import('./keras.js')).writeKeras(ctx);
     case 'h5':
@@ -49,6 +59,6 @@ export async function exportModel(model: CaffeNet, options: ExportOptions & { me
     case 'onnx':
       return (await import('./onnx-file.js')).writeOnnx(ctx);
     case 'npy':
-      return (await import('./npy.js')).writeNpyWeights(ctx, options.mean);
+      return (await import('./npy.js')).writeNpyWeights(ctx, mean);
   }
 }

@@ -17,6 +17,8 @@ export async function writeOnnx(ctx: ExportContext): Promise<ExportResult> {
   const exported = toOnnx(model, { ordering: options.ordering });
   if (exported.bytes.length > MAX_BYTES)
     throw new PortafilterError(`the ONNX model would be ${(exported.bytes.length / 2 ** 30).toFixed(1)} GiB; protobuf files stop at 2 GiB (external data is not supported yet)`);
+  const place = (v: { name: string; blob: string; perm: number[] }) => ({ name: v.name, blob: v.blob, perm: [...v.perm] });
+  ctx.written = { inputs: exported.inputs.map(place), outputs: exported.outputs.map(place) };
   ctx.checkCancelled();
   ctx.progress('writing', 0.5);
   const placed = await placeExport({ out: options.out, kind: 'file', format: 'onnx', force: options.force }, async (staging) => {

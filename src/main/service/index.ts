@@ -25,7 +25,7 @@ import type { Weight } from '../net/weights.js';
 import { layerParamFields } from './layer-params.js';
 import { summarize } from './summary.js';
 import type { Service } from './types.js';
-import { activation, demoSamples, diffModel, runModel, RUNS_KEPT, type StoredRun } from './runs.js';
+import { activation, demoSamples, diffModel, runModel, RUNS_KEPT, verificationInput, type StoredRun } from './runs.js';
 import { blobDistribution, blobStats, filterTiles } from './weight-views.js';
 
 export type { Service } from './types.js';
@@ -115,8 +115,10 @@ export function createService(): Service {
     closeModel: async (req: { id: string }) => ({ closed: sessions.delete(req.id) }),
     convertModel: async (req: ConvertRequest, options) => {
       const { model } = session(req.id);
+      const { verify, ...fields } = req;
       return exportModel(model, {
-        ...req,
+        ...fields,
+        verify: verify === undefined ? undefined : verify.input === undefined ? true : await verificationInput(model, { input: verify.input, preprocess: verify.preprocess }, options),
         onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }),
         signal: options.signal,
       });

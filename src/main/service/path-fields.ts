@@ -25,6 +25,9 @@ export const PATH_ACCESS: Readonly<Record<string, PathAccess>> = {
   'readMean.file': 'read',
   'convertModel.out': 'write',
   'convertModel.mean': 'read',
+  // The input an export is verified on, and its mean.
+  'convertModel.verify.input.file': 'read',
+  'convertModel.verify.preprocess.mean': 'read',
   // A folder listed, never written; Electron lets it name only folders the user chose (tree grants).
   'listFolder.path': 'read',
   // The image or .npy a run reads, its mean file and labels.
@@ -41,6 +44,7 @@ export const PATH_ACCESS: Readonly<Record<string, PathAccess>> = {
 export const NOT_PATHS: readonly string[] = [
   'closeModel.id',
   'convertModel.id',
+  'convertModel.verify.input.sample',
   'openModel.inputShapes{key}',
   'kerasLayers.id',
   'layerParams.id',

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { MAX_OUTPUT_VALUES, type ActivationInfo, type CallOptions, type DiffInfo, type InputPreview, type Request, type RunInfo } from '../../shared/api.js';
 import { PortafilterError } from '../../shared/errors.js';
 import { compareModelRuns } from '../engine/compare.js';
@@ -15,6 +15,7 @@ import { nonFiniteWarnings } from '../engine/finite.js';
 import { prepareInputs } from '../engine/inputs.js';
 import { isClassScores, readLabels, topK } from '../engine/predictions.js';
 import type { LayerOutput, RunResult } from '../engine/types.js';
+import type { VerifyInput } from '../export/verify.js';
 import type { Blob } from '../layers/types.js';
 import type { CaffeNet } from '../net/model.js';
 import { resourcePath } from '../paths.js';
@@ -86,6 +87,12 @@ async function readInput(model: CaffeNet, req: Pick<Request<'runModel'>, 'input'
   options.onProgress?.({ stage: 'reading the input' });
   const prepared = await prepareInputs(model, { inputs: [file], ...req.preprocess, nameHint: 'one input at a time' });
   return { file, ...prepared };
+}
+
+/** The input an export is verified on (convertModel's `verify.input`), prepared as a run's. */
+export async function verificationInput(model: CaffeNet, req: Pick<Request<'runModel'>, 'input' | 'preprocess'>, options: CallOptions): Promise<VerifyInput> {
+  const { file, model: shaped, inputs } = await readInput(model, req, options);
+  return { model: shaped, inputs, source: `${basename(file)}, preprocessed` };
 }
 
 const storedRun = (result: RunResult): StoredRun => ({ id: randomUUID(), result, byLayer: new Map(result.layers.map((l) => [l.layer, l])) });

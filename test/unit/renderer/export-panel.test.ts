@@ -10,6 +10,7 @@ import type { SerializedError } from '../../../src/shared/errors.js';
 import { ApiError, type ApiClient } from '../../../src/renderer/src/api/types.js';
 import { provideApi } from '../../../src/renderer/src/api/instance.js';
 import {
+  agreementLine,
   customLayerModules,
   defaultOutputPath,
   EXPORT_FORMATS,
@@ -25,6 +26,7 @@ import {
 } from '../../../src/renderer/src/lib/export.js';
 import { useExporterStore } from '../../../src/renderer/src/stores/exporter.js';
 import { useModelStore } from '../../../src/renderer/src/stores/model.js';
+import { useRunnerStore } from '../../../src/renderer/src/stores/runner.js';
 
 const lenet = { id: 's1', name: 'LeNet', prototxt: '/models/lenet_mnist/deploy.prototxt', caffemodel: '/models/lenet_mnist/weights.caffemodel' };
 const choices = (over: Partial<ExportChoices> = {}): ExportChoices => ({
@@ -214,10 +216,43 @@ describe('the exporter store', () => {
     exporter.format = 'onnx';
     exporter.out = '/o/LeNet.onnx';
     await exporter.run();
-    expect(calls).toEqual([{ id: 's1', format: 'onnx', out: '/o/LeNet.onnx', ordering: 'channels_last' }]);
+    // Verified by default; the Run view has no input yet, so on the service's seeded one.
+    expect(calls).toEqual([{ id: 's1', format: 'onnx', out: '/o/LeNet.onnx', ordering: 'channels_last', verify: { preprocess: {} } }]);
+    expect(exporter.verifyInput.label).toBe('a seeded random input (the Run view has no input chosen)');
     expect(exporter.result?.files).toEqual(files);
     expect(exporter.written).toEqual({ folder: '/o/', names: ['LeNet.onnx'] });
     expect(model.error).toBeNull();
+  });
+
+  it("verifies on the Run view's input and preprocessing, and not at all when unticked", async () => {
+    const calls = fakeApi(() => ({ format: 'onnx', files: ['/o/LeNet.onnx'], customLayers: [], notes: [] }));
+    const model = useModelStore();
+    const exporter = useExporterStore();
+    const runner = useRunnerStore();
+    model.summary = summary();
+    await nextTick();
+    runner.choosePath('/in/digit.png');
+    runner.current!.setup.preprocess.inputScale = '0.00390625';
+    exporter.format = 'onnx';
+    exporter.out = '/o/LeNet.onnx';
+    expect(exporter.verifyInput.label).toBe("digit.png, the Run view's input");
+    await exporter.run();
+    exporter.verify = false;
+    await exporter.run();
+    expect(calls.map((c) => c.verify)).toEqual([{ input: { file: '/in/digit.png' }, preprocess: { scale: 0.00390625 } }, undefined]);
+  });
+
+  it('reads a verified output as a line: the error, its ratio to the tolerance and the top class', () => {
+    expect(agreementLine({ blob: 'prob', shape: [1, 10], maxAbs: 5.96e-8, maxRel: 1e-6, ratio: 0.00054, ok: true, top1: { exported: 3, reference: 3 } })).toBe(
+      'prob 1×10: max |Δ| 5.96e-8, 5.4e-4× the tolerance, top-1 3 = reference',
+    );
+    expect(agreementLine({ blob: 'prob', shape: [1, 10], maxAbs: 0.5, maxRel: 0.9, ratio: 2.5e4, ok: false, top1: { exported: 1, reference: 3 } })).toBe(
+      'prob 1×10: max |Δ| 5.00e-1, 2.5e+4× the tolerance, top-1 1 (reference 3)',
+    );
+    // JSON carries a non-finite ratio (shapes that differ) as null.
+    expect(agreementLine({ blob: 'boxes', shape: [1, 4420, 4], maxAbs: null as unknown as number, maxRel: 0, ratio: null as unknown as number, ok: false })).toBe(
+      'boxes 1×4420×4: max |Δ| NaN, off the scale of the tolerance',
+    );
   });
 
   it('puts a failed export in the error panel, and a bad form in its own line without calling the API', async () => {

@@ -3,7 +3,10 @@
  * path a model gets by default, which options apply to which format, and the request they make.
  * Pure, so it is tested without a page (test/unit/export-logic.test.ts).
  */
-import type { ConvertRequest, ConvertResult, ModelSummary } from '../../../shared/api.js';
+import type { ConvertRequest, ConvertResult, ModelSummary, OutputAgreementInfo } from '../../../shared/api.js';
+import { formatRatio } from './compare.js';
+import { formatShape } from './format.js';
+import { formatError } from './numbers.js';
 
 export type ExportFormat = ConvertRequest['format'];
 export type Ordering = ConvertRequest['ordering'];
@@ -151,4 +154,14 @@ export function customLayerModules(result: Pick<ConvertResult, 'format' | 'files
   const written = result.files.map(lastSegment).filter((name) => /^portafilter_layers\.(py|js)$/.test(name));
   if (written.length > 0) return written;
   return result.format === 'tfjs' ? ['portafilter_layers.js'] : ['portafilter_layers.py'];
+}
+
+/**
+ * One output of a verified export as the panel lists it: 'prob 1×10: max |Δ| 5.96e-8, 5.4e-4× the
+ * tolerance, top-1 3 = reference'. Ratios cross JSON as null where they were not finite.
+ */
+export function agreementLine(o: OutputAgreementInfo): string {
+  const ratio = o.ratio === null || !Number.isFinite(o.ratio) ? 'off the scale of' : `${formatRatio(o.ratio)}×`;
+  const top = o.top1 ? `, top-1 ${o.top1.exported}${o.top1.exported === o.top1.reference ? ' = reference' : ` (reference ${o.top1.reference})`}` : '';
+  return `${o.blob} ${formatShape(o.shape)}: max |Δ| ${formatError(o.maxAbs ?? NaN)}, ${ratio} the tolerance${top}`;
 }

@@ -11,7 +11,7 @@ import { api } from '../api/instance.js';
 import { isAbortError, toSerializedError } from '../api/types.js';
 import { heatByLayer, type LayerHeat } from '../lib/compare.js';
 import { baseName } from '../lib/format.js';
-import { toPreprocess, toRunInput, type EngineChoice } from '../lib/run.js';
+import type { EngineChoice } from '../lib/run.js';
 import { useActivityStore } from './activity.js';
 import { useModelStore } from './model.js';
 import { useOrderingStore } from './ordering.js';
@@ -62,18 +62,15 @@ export const useDifferStore = defineStore('differ', () => {
 
   async function compare(): Promise<void> {
     const summary = model.summary;
-    const setup = runner.current?.setup;
-    if (!summary || !setup || running.value) return;
-    const input = toRunInput(setup.input === 'sample' ? { kind: 'sample', name: setup.sample } : { kind: 'file', path: setup.path });
-    if ('problem' in input) return void (problem.value = `${input.problem} (in the Run view)`);
-    const preprocess = toPreprocess(setup.preprocess);
-    if ('problem' in preprocess) return void (problem.value = `${preprocess.problem} (in the Run view)`);
+    if (!summary || !runner.current || running.value) return;
+    const chosen = runner.chosenInput();
+    if ('problem' in chosen) return void (problem.value = `${chosen.problem} (in the Run view)`);
     problem.value = null;
     model.dismissError();
     const request: Request<'diffModel'> = {
       id: summary.id,
-      input: input.input,
-      preprocess: preprocess.preprocess,
+      input: chosen.input,
+      preprocess: chosen.preprocess,
       engine: engine.value,
       ordering: ordering.layout.ordering,
       flipKernels: ordering.layout.flipKernels,

@@ -29,11 +29,13 @@ import {
 import { useActivityStore } from './activity.js';
 import { useModelStore } from './model.js';
 import { useOrderingStore } from './ordering.js';
+import { useRunnerStore } from './runner.js';
 
 export const useExporterStore = defineStore('exporter', () => {
   const model = useModelStore();
   const activity = useActivityStore();
   const workbench = useOrderingStore();
+  const runner = useRunnerStore();
 
   const visible = ref(false);
   const format = ref<ExportFormat>('keras');
@@ -43,6 +45,8 @@ export const useExporterStore = defineStore('exporter', () => {
   const flipWanted = ref(workbench.flipKernels);
   const out = ref('');
   const mean = ref('');
+  /** Load the written files back and compare them with the reference (export/verify.ts), on the Run view's input. */
+  const verify = ref(true);
   const problem = ref<string | null>(null);
   /** The path last chosen in the native save dialog (Electron), which the main process lets the export write. */
   const chosenOut = ref<string | null>(null);
@@ -67,6 +71,13 @@ export const useExporterStore = defineStore('exporter', () => {
   const written = computed(() => (result.value ? groupWrittenFiles(result.value.files) : null));
   const modules = computed(() => (result.value ? customLayerModules(result.value) : []));
   const resultFormat = computed(() => (result.value ? formatName(result.value.format) : ''));
+  /** What the verification will run on: the Run view's input when it has a usable one, else a seeded random input. */
+  const verifyInput = computed(() => {
+    const chosen = runner.chosenInput();
+    if ('problem' in chosen) return { label: 'a seeded random input (the Run view has no input chosen)', request: {} };
+    const name = chosen.input.sample ?? baseName(chosen.input.file ?? '');
+    return { label: `${name}, the Run view's input`, request: { input: chosen.input, preprocess: chosen.preprocess } };
+  });
 
   // A newly opened model starts from its own default path and no result.
   watch(
@@ -133,7 +144,7 @@ export const useExporterStore = defineStore('exporter', () => {
     problem.value = null;
     result.value = null;
     model.dismissError();
-    const request = replace ? { ...checked.request, force: true } : checked.request;
+    const request = { ...checked.request, ...(replace ? { force: true } : {}), ...(verify.value ? { verify: { preprocess: {}, ...verifyInput.value.request } } : {}) };
     const what = `Exporting ${summary.name || baseName(summary.prototxt)} to ${info.value.short}`;
     try {
       const done = await activity.run(what, (signal, onProgress) => api().call('convertModel', request, { signal, onProgress }));
@@ -186,6 +197,8 @@ export const useExporterStore = defineStore('exporter', () => {
     flipKernels,
     out,
     mean,
+    verify,
+    verifyInput,
     problem,
     confirmReplace,
     keepExisting,

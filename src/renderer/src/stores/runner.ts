@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
-import type { ActivationInfo, Request, Responses, RunInfo } from '../../../shared/api.js';
+import type { ActivationInfo, Preprocess, Request, Responses, RunInfo, RunInput } from '../../../shared/api.js';
 import { api } from '../api/instance.js';
 import { isAbortError, toSerializedError } from '../api/types.js';
 import { baseName } from '../lib/format.js';
@@ -140,6 +140,17 @@ export const useRunnerStore = defineStore('runner', () => {
 
   function choice(setup: RunSetup): InputChoice {
     return setup.input === 'sample' ? { kind: 'sample', name: setup.sample } : { kind: 'file', path: setup.path };
+  }
+
+  /** The Run view's input and preprocessing as a request's fields (the Compare view and export verification feed it too), or what is wrong with them. */
+  function chosenInput(): { input: RunInput; preprocess: Preprocess } | { problem: string } {
+    const setup = current.value?.setup;
+    if (!setup) return { problem: 'open a model first' };
+    const input = toRunInput(choice(setup));
+    if ('problem' in input) return input;
+    const preprocess = toPreprocess(setup.preprocess);
+    if ('problem' in preprocess) return preprocess;
+    return { input: input.input, preprocess: preprocess.preprocess };
   }
 
   function chooseSample(name: string): void {
@@ -308,6 +319,7 @@ export const useRunnerStore = defineStore('runner', () => {
     activationLoading,
     raw: shownRaw,
     rawLoading,
+    chosenInput,
     chooseSample,
     choosePath,
     run,
