@@ -16,9 +16,10 @@ import { referenceExecutor } from './reference-executor.js';
 import type { BenchOptions, Benchmark, Log } from './types.js';
 import { vggCnnS } from './vgg-cnn-s.js';
 import { workbenchGraph } from './workbench-graph.js';
+import { workbenchRun } from './workbench-run.js';
 import { workbenchWeights } from './workbench-weights.js';
 
-const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, manyLayers, workbenchGraph, workbenchWeights];
+const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, manyLayers, workbenchGraph, workbenchWeights, workbenchRun];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
