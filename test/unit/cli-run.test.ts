@@ -113,6 +113,9 @@ describe('what portafilter run runs', () => {
     const reference = cli('run', ...lenet, ...digit7, '--engine', 'reference', '--ordering', 'channels_first');
     expect(reference.code).toBe(1);
     expect(reference.stderr).toMatch(/the reference engine cannot run this: it computes Caffe's formulas in Caffe's own layout/);
+    const means = cli('run', ...lenet, '--input', fixture('models/lenet_mnist/digit_7.png'), '--mean-values', '1,2');
+    expect(means.code).toBe(1);
+    expect(means.stderr).toContain('--mean-values gives 2 values for a 1-channel input');
     const flipLast = cli('run', ...lenet, ...digit7, '--flip-kernels');
     expect(flipLast.code).toBe(1);
     expect(flipLast.stderr).toMatch(/--flip-kernels is only for the channels_first/);

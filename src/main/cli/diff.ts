@@ -2,7 +2,7 @@
 import { PortafilterError } from '../../shared/errors.js';
 import { compareModel, type CompareReport } from '../engine/compare.js';
 import { dims } from '../engine/diff.js';
-import { parseEngineChoice, parseOrdering } from '../engine/index.js';
+import { parseEngineChoice, parseOrdering, checkFlipOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
 import { parseInputShapes } from './inspect.js';
@@ -21,6 +21,7 @@ export interface DiffFlags extends InputFlags {
 export async function diff(prototxt: string, caffemodel: string, flags: DiffFlags): Promise<CompareReport> {
   const naming = flags.naming ?? 'auto';
   if (naming !== 'auto' && naming !== 'layers' && naming !== 'blobs') throw new PortafilterError(`--naming expects auto, layers or blobs, got '${naming}'`);
+  checkFlipOrdering(parseOrdering(flags.ordering), flags.flipKernels);
   const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
   const { model, inputs } = await prepareInputs(loaded, flags);
   return compareModel(model, inputs, {

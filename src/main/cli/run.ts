@@ -2,7 +2,7 @@
 import { PortafilterError } from '../../shared/errors.js';
 import { prepareDump, writeDump } from '../engine/dump.js';
 import { nonFiniteWarnings } from '../engine/finite.js';
-import { createEngine, parseEngineChoice, parseOrdering } from '../engine/index.js';
+import { createEngine, parseEngineChoice, parseOrdering, checkFlipOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { dims } from '../engine/diff.js';
 import { engineLines, whatRan } from './engine-report.js';
@@ -29,6 +29,7 @@ export interface RunFlags extends InputFlags {
 export async function run(prototxt: string, caffemodel: string, flags: RunFlags): Promise<{ text: string; json: unknown }> {
   const k = flags.top ?? 5;
   if (!Number.isSafeInteger(k) || k < 1) throw new PortafilterError(`--top expects a whole number from 1, got ${k}`);
+  checkFlipOrdering(parseOrdering(flags.ordering), flags.flipKernels);
   const labels = flags.labels !== undefined ? readLabels(flags.labels) : undefined;
   if (flags.force && flags.dump === undefined) throw new PortafilterError('--force is for --dump DIR (writing into a folder of other files); there is no --dump here');
   // Before the model is read and run: a bad dump folder fails in a second, not after the forward pass.

@@ -42,6 +42,12 @@ export function parseOrdering(value: string | undefined): Ordering | undefined {
   return value;
 }
 
+/** The command line's check of --flip-kernels against --ordering, in its own words (createEngine refuses the same in plain words). */
+export function checkFlipOrdering(ordering: Ordering | undefined, flipKernels: boolean | undefined): void {
+  if (flipKernels && (ordering ?? DEFAULT_ORDERING) !== 'channels_first')
+    throw new PortafilterError('--flip-kernels is only for the channels_first (Theano) ordering: give --ordering channels_first with it');
+}
+
 export interface EngineOptions {
   engine?: EngineChoice;
   /** The converted model's ordering as the caller asked for it; absent means DEFAULT_ORDERING (and "not asked"). */
@@ -61,7 +67,7 @@ function unfit(name: EngineName, options: EngineOptions): string | undefined {
   if (name === 'onnxruntime' && options.flipKernels)
     return 'it runs the ONNX form of the model, and ONNX convolution correlates as Caffe does: there are no flipped kernels to run (the flip is a Keras weight layout for true-convolution backends)';
   if (name === 'reference' && (options.ordering !== undefined || options.flipKernels))
-    return `it computes Caffe's formulas in Caffe's own layout (N,C,H,W); ${options.flipKernels ? '--flip-kernels' : '--ordering'} is a property of the converted model, which the reference does not run`;
+    return `it computes Caffe's formulas in Caffe's own layout (N,C,H,W); ${options.flipKernels ? 'the kernel flip' : 'the ordering'} is a property of the converted model, which the reference does not run`;
   return undefined;
 }
 
@@ -90,7 +96,7 @@ export async function createEngine(model: CaffeNet, options: EngineOptions = {})
   // Before any engine allocates: a shape too large for this machine is refused, not swapped through.
   checkMemory(model);
   if (options.flipKernels && (options.ordering ?? DEFAULT_ORDERING) !== 'channels_first')
-    throw new PortafilterError('--flip-kernels is only for the channels_first (Theano) ordering: give --ordering channels_first with it');
+    throw new PortafilterError('the kernel flip is only for the channels_first (Theano) ordering: ask for channels_first with it');
   const choice = options.engine ?? 'auto';
   const candidates: readonly EngineName[] = choice === 'auto' ? ENGINE_PREFERENCE : choice === 'tfjs' ? TFJS : [choice];
   const skipped: SkippedEngine[] = [];

@@ -125,7 +125,7 @@ export async function prepareInputs(model: CaffeNet, spec: InputPreparation): Pr
     bgr: !spec.rgb,
     rawScale: spec.rawScale,
     inputScale: spec.scale,
-    mean: spec.mean ? { file: spec.mean } : spec.meanValues ? { values: spec.meanValues } : undefined,
+    mean: spec.mean ? { file: spec.mean } : spec.meanValues ? { values: spec.meanValues, name: words.meanValues } : undefined,
   };
   for (const { name, file, shape } of images) inputs[name] = await transformImage(await loadImage(file), { ...transform, shape });
 

@@ -29,7 +29,8 @@ export interface TransformOptions {
   /** Multiplies the [0, 1] image (default 255: back to pixel values). */
   rawScale?: number;
   /** Subtracted after raw_scale: a mean file (.binaryproto / .npy) or one value per channel, in the net's channel order. */
-  mean?: { file: string } | { values: number[] };
+  /** `values` named as the caller names them in messages ('--mean-values' on the command line; 'the mean values' by default). */
+  mean?: { file: string } | { values: number[]; name?: string };
   /** Multiplies the result last (e.g. 0.017, or LeNet's 1/256). */
   inputScale?: number;
 }
@@ -136,7 +137,7 @@ async function meanFor(
   if (!mean) return undefined;
   if ('values' in mean) {
     if (mean.values.length !== channels && mean.values.length !== 1)
-      throw new PortafilterError(`--mean-values gives ${mean.values.length} values for a ${channels}-channel input`);
+      throw new PortafilterError(`${mean.name ?? 'the mean values'} give${mean.name?.startsWith('--') ? 's' : ''} ${mean.values.length} values for a ${channels}-channel input`);
     return { data: mean.values.length === 1 ? Array(channels).fill(mean.values[0]) : mean.values };
   }
   const m = await readMean(mean.file);

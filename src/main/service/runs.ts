@@ -102,9 +102,9 @@ export async function runModel(model: CaffeNet, req: Request<'runModel'>, option
   const labels = labelsFile !== undefined ? readLabels(labelsFile) : undefined;
   const { file, model: shaped, inputs } = await readInput(model, req, options);
   options.onProgress?.({ stage: 'building the engine' });
-  // The reference computes Caffe's layout: it has no ordering, and RunInfo says so (no ordering field).
+  // The reference computes Caffe's layout: the toolbar's ordering and flip are the converted model's, not its; RunInfo says so (no ordering field).
   const reference = req.engine === 'reference';
-  const engine = await createEngine(shaped, { engine: req.engine, ordering: reference ? undefined : req.ordering, flipKernels: req.flipKernels });
+  const engine = await createEngine(shaped, { engine: req.engine, ordering: reference ? undefined : req.ordering, flipKernels: reference ? undefined : req.flipKernels });
   try {
     options.onProgress?.({ stage: `running on ${engine.name}` });
     const result = await engine.run(inputs, { capture: true, signal: options.signal });

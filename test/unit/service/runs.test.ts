@@ -90,9 +90,11 @@ describe('running a model in the workbench', () => {
 
   it('runs the reference on a .npy in Caffe layout, which has no ordering, and says so', async () => {
     const { summary } = await openDemo();
-    const run = await service.call('runModel', { id: summary.id, input: { file: fixture('models', 'lenet_mnist', 'digit_0.npy') }, engine: 'reference' });
+    // The toolbar's Theano ordering with the flip is the converted model's; the reference runs as it is.
+    const run = await service.call('runModel', { id: summary.id, input: { file: fixture('models', 'lenet_mnist', 'digit_0.npy') }, engine: 'reference', ordering: 'channels_first', flipKernels: true });
     expect(run).toMatchObject({ engine: 'reference', form: 'reference' });
     expect(run.ordering).toBeUndefined();
+    expect(run.flipKernels).toBeUndefined();
     expect(run.outputs[0].top?.[0][0].index).toBe(0);
     expect(withinTolerance(run.outputs[0].values ?? [], expected('digit_0', 'prob'), { final: true }).ok).toBe(true);
   });
@@ -115,7 +117,16 @@ describe('running a model in the workbench', () => {
     const run = await service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' }, preprocess: demo.preprocess, engine: 'reference' });
     await expect(service.call('activation', { id: summary.id, runId: run.runId, layer: 'nope' })).rejects.toThrow(/holds no output of layer 'nope'/);
     await expect(service.call('activation', { id: summary.id, runId: run.runId, layer: 'ip2', tiles: {} })).rejects.toThrow(/channel maps need a 4-D top/);
-    await expect(service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' }, engine: 'reference', flipKernels: true })).rejects.toThrow(/flip/);
+    await expect(service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' }, engine: 'onnxruntime', ordering: 'channels_first', flipKernels: true })).rejects.toThrow(
+      /the onnxruntime engine cannot run this: it runs the ONNX form of the model/,
+    );
+    // In the workbench's words, not the command line's: no --flags in what the window shows.
+    await expect(service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' }, preprocess: { meanValues: [1, 2] } })).rejects.toThrow(
+      /^the mean values give 2 values for a 1-channel input$/,
+    );
+    await expect(service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' }, flipKernels: true })).rejects.toThrow(
+      /^the kernel flip is only for the channels_first \(Theano\) ordering/,
+    );
   });
 
   it('offers the engines the CLI’s --engine takes', () => {
