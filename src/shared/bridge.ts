@@ -25,7 +25,7 @@ export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export type CallOutcome = { result: unknown } | CallFailure;
 
-export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input'] as const;
+export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input', 'labels'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
 export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[] }> = {
@@ -35,6 +35,8 @@ export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[]
   npy: { name: 'NumPy array (*.npy)', extensions: ['npy'] },
   // What a run feeds: an image (preprocessed as pycaffe's Transformer does) or a .npy in Caffe's layout.
   input: { name: 'Image or NumPy array (*.png, *.jpg, *.npy …)', extensions: ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'npy'] },
+  // Class names for the predictions, one per line (synset_words.txt).
+  labels: { name: 'Class labels, one per line (*.txt)', extensions: ['txt'] },
 };
 
 export const isFileKind = (value: unknown): value is FileKind =>

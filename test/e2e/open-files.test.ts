@@ -12,7 +12,7 @@ import type { CallOptions, Method, ModelSummary, OpenModelRequest } from '../../
 import { createWorkerService } from '../../src/main/service/worker-client.js';
 import type { Service } from '../../src/main/service/types.js';
 import { fixture } from '../helpers/fixtures.js';
-import { useWorkbenchPage } from './workbench-page.js';
+import { dropFiles, useWorkbenchPage } from './workbench-page.js';
 
 const LENET = fixture('models', 'lenet_mnist');
 const MODELS = fixture('models');
@@ -60,36 +60,7 @@ async function waitForValue(name: 'prototxt' | 'caffemodel', test: (value: strin
   }
 }
 
-/** The browser globals the page script of `drop` uses (the tests' tsconfig has no DOM lib). */
-interface PageGlobals {
-  DataTransfer: new () => { items: { add(file: unknown): void } };
-  File: new (parts: Uint8Array[], name: string, options: { type: string }) => unknown;
-  DragEvent: new (type: string, init: { dataTransfer: unknown; bubbles: boolean; cancelable: boolean }) => unknown;
-  document: { querySelector(selector: string): EventTarget | null; body: EventTarget };
-  atob(base64: string): string;
-}
-interface EventTarget {
-  dispatchEvent(event: unknown): boolean;
-}
-
-/** Drops files on the page as a file manager would: a DataTransfer of File objects, dragover then drop. */
-async function drop(files: { name: string; bytes: Buffer }[], { release = true } = {}): Promise<void> {
-  await wb.page.evaluate(
-    ({ files, release }) => {
-      const w = globalThis as unknown as PageGlobals;
-      const transfer = new w.DataTransfer();
-      for (const f of files) {
-        const bytes = Uint8Array.from(w.atob(f.base64), (c) => c.charCodeAt(0));
-        transfer.items.add(new w.File([bytes], f.name, { type: 'application/octet-stream' }));
-      }
-      const target = w.document.querySelector('main') ?? w.document.body;
-      for (const type of release ? ['dragenter', 'dragover', 'drop'] : ['dragenter', 'dragover']) {
-        target.dispatchEvent(new w.DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-      }
-    },
-    { files: files.map((f) => ({ name: f.name, base64: f.bytes.toString('base64') })), release },
-  );
-}
+const drop = (files: { name: string; bytes: Buffer }[], options?: { release?: boolean }): Promise<void> => dropFiles(wb.page, files, options);
 
 describe('files dropped on the web host page', () => {
   it('are uploaded to the host, fill the fields by extension, and the model opens from there', async () => {

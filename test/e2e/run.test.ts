@@ -4,13 +4,15 @@
  * shows is held against the fixtures: the digit we drew, and conv1's output as OpenCV's dnn
  * reference runner computed it (test/fixtures/models/lenet_mnist/expected/digit_3).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeLaunchQuery } from '../../src/shared/launch.js';
 import { fixture } from '../helpers/fixtures.js';
-import { useWorkbenchPage } from './workbench-page.js';
+import { dropFiles, useWorkbenchPage } from './workbench-page.js';
 
 const EXPECTED = (file: string) => fixture('models', 'lenet_mnist', 'expected', 'digit_3', file);
+const RFB = { prototxt: fixture('models', 'ultraface_rfb320', 'deploy.prototxt'), caffemodel: fixture('models', 'ultraface_rfb320', 'weights.caffemodel') };
 const CIFAR = { prototxt: fixture('models', 'cifar10_quick', 'deploy.prototxt'), caffemodel: fixture('models', 'cifar10_quick', 'weights.caffemodel') };
 
 /** A little-endian float32 C-order .npy, read here rather than by the project's reader. */
@@ -172,6 +174,49 @@ describe('the Run view', () => {
     const preview = view().getByTestId('input-preview').locator('canvas');
     expect([await preview.getAttribute('data-width'), await preview.getAttribute('data-height')]).toEqual(['32', '32']);
     await wb.shot('run-cifar-dog10');
+    expect(wb.problems).toEqual([]);
+  });
+
+  it('runs on a photo dropped on the Run view (uploaded to the host), listing the top-k asked for with the labels file given', async () => {
+    const prob = readFloat32Npy(fixture('models', 'cifar10_quick', 'expected', 'dog10', 'prob.npy'));
+    const order = Array.from(prob.data.keys()).sort((a, b) => prob.data[b] - prob.data[a]);
+    const names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+    const labels = join(wb.scratch, 'cifar10-labels.txt');
+    writeFileSync(labels, names.join('\n') + '\n');
+    await wb.open(CIFAR.prototxt, CIFAR.caffemodel);
+    await wb.page.getByRole('tab', { name: 'Run' }).click();
+    await dropFiles(wb.page, [{ name: 'dog10.png', bytes: readFileSync(fixture('models', 'cifar10_quick', 'dog10.png')) }]);
+    // The upload's path on the host, in the input field; the open form keeps its model.
+    await expect.poll(() => view().locator('input[name="runInput"]').inputValue()).toMatch(/dog10\.png$/);
+    expect(await wb.page.locator('input[name="prototxt"]').inputValue()).toBe(CIFAR.prototxt);
+    await view().getByRole('spinbutton', { name: 'Top-k' }).fill('3');
+    await view().locator('input[name="labels"]').fill(labels);
+    await view().getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => marks('portafilter:run-done').then((m) => m.length), { timeout: 60_000 }).toBe(1);
+    const predictions = view().getByTestId('prediction');
+    expect(await predictions.count()).toBe(3);
+    expect(await predictions.evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-index'))))).toEqual(order.slice(0, 3));
+    expect(await predictions.first().locator('.label').textContent()).toBe(names[order[0]]);
+    await wb.shot('run-cifar-dropped-top3-labels');
+    expect(wb.problems).toEqual([]);
+  });
+
+  it('cancels a run: no predictions, no error, and the next run goes through', async () => {
+    await wb.open(RFB.prototxt, RFB.caffemodel);
+    await wb.page.getByRole('tab', { name: 'Run' }).click();
+    await view().locator('input[name="runInput"]').fill(fixture('models', 'ultraface_rfb320', 'sample_1.npy'));
+    // The reference executor on a 240×320 detector: long enough to be cancelled while it runs.
+    await view().getByRole('combobox', { name: 'Engine' }).selectOption('reference');
+    await view().getByRole('button', { name: 'Run', exact: true }).click();
+    await view().getByRole('button', { name: 'Cancel', exact: true }).click();
+    await view().getByRole('button', { name: 'Run', exact: true }).waitFor();
+    expect(await marks('portafilter:run-done')).toEqual([]);
+    expect(await view().getByTestId('run-engine').count()).toBe(0);
+    expect(await wb.page.getByTestId('error').count()).toBe(0);
+    await view().getByRole('combobox', { name: 'Engine' }).selectOption('auto');
+    await view().getByRole('button', { name: 'Run', exact: true }).click();
+    await expect.poll(() => marks('portafilter:run-done').then((m) => m.length), { timeout: 60_000 }).toBe(1);
+    expect(await wb.page.getByTestId('error').count()).toBe(0);
     expect(wb.problems).toEqual([]);
   });
 });

@@ -123,3 +123,34 @@ export function useWorkbenchPage(options: WorkbenchPageOptions): WorkbenchPage {
     },
   };
 }
+
+/** The browser globals the page script of `dropFiles` uses (the tests' tsconfig has no DOM lib). */
+interface PageGlobals {
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: Uint8Array[], name: string, options: { type: string }) => unknown;
+  DragEvent: new (type: string, init: { dataTransfer: unknown; bubbles: boolean; cancelable: boolean }) => unknown;
+  document: { querySelector(selector: string): EventTarget | null; body: EventTarget };
+  atob(base64: string): string;
+}
+interface EventTarget {
+  dispatchEvent(event: unknown): boolean;
+}
+
+/** Drops files on the page as a file manager would: a DataTransfer of File objects, dragover then drop. */
+export async function dropFiles(page: Page, files: { name: string; bytes: Buffer }[], { release = true } = {}): Promise<void> {
+  await page.evaluate(
+    ({ files, release }) => {
+      const w = globalThis as unknown as PageGlobals;
+      const transfer = new w.DataTransfer();
+      for (const f of files) {
+        const bytes = Uint8Array.from(w.atob(f.base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new w.File([bytes], f.name, { type: 'application/octet-stream' }));
+      }
+      const target = w.document.querySelector('main') ?? w.document.body;
+      for (const type of release ? ['dragenter', 'dragover', 'drop'] : ['dragenter', 'dragover']) {
+        target.dispatchEvent(new w.DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    },
+    { files: files.map((f) => ({ name: f.name, base64: f.bytes.toString('base64') })), release },
+  );
+}

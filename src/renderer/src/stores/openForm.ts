@@ -55,6 +55,9 @@ export function dropTarget(path: string, folder: boolean): DropField | null {
   return null;
 }
 
+/** A file the Run view takes as its input (an image or a .npy): what a drop on the Run view feeds it. */
+export const isRunInput = (path: string): boolean => FILE_FILTERS.input.extensions.includes(extensionOf(path));
+
 /** The extensions a drop or an upload takes, for an <input type=file accept=…>. */
 export const DROPPED_EXTENSIONS: readonly string[] = [
   ...FILE_FILTERS.prototxt.extensions,

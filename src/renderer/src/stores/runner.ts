@@ -35,8 +35,9 @@ import { useViewsStore } from './views.js';
 export const ACTIVATION_BINS = 64;
 /** Maps per page: every channel of LeNet, AlexNet or VGG up to 256; a 512-channel top takes two. */
 export const MAPS_PER_PAGE = 256;
-/** Predictions per class-score output. */
+/** Predictions per class-score output, unless the Run view asks for another number (at most runModel's 1000). */
 export const TOP_K = 5;
+export const MAX_TOP = 1000;
 
 export interface RunSetup {
   input: 'sample' | 'file';
@@ -44,6 +45,10 @@ export interface RunSetup {
   path: string;
   preprocess: PreprocessForm;
   engine: EngineChoice;
+  /** A labels file (synset_words.txt style); blank: the one next to the model, if any. */
+  labels: string;
+  /** Predictions shown per class-score output. */
+  top: number;
 }
 
 interface ModelRun {
@@ -59,7 +64,7 @@ interface ModelRun {
 
 const newRun = (): ModelRun =>
   reactive({
-    setup: { input: 'file', sample: '', path: '', preprocess: emptyPreprocess(), engine: 'auto' },
+    setup: { input: 'file', sample: '', path: '', preprocess: emptyPreprocess(), engine: 'auto', labels: '', top: TOP_K },
     demoApplied: false,
     info: null,
     running: false,
@@ -183,8 +188,14 @@ export const useRunnerStore = defineStore('runner', () => {
       state.problem = preprocess.problem;
       return;
     }
+    const top = Number(state.setup.top);
+    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
+      state.problem = `top-k is a whole number from 1 to ${MAX_TOP}`;
+      return;
+    }
     state.problem = null;
     model.dismissError();
+    const labels = state.setup.labels.trim();
     const request: Request<'runModel'> = {
       id: summary.id,
       input: input.input,
@@ -192,7 +203,8 @@ export const useRunnerStore = defineStore('runner', () => {
       engine: state.setup.engine,
       ordering: ordering.layout.ordering,
       flipKernels: ordering.layout.flipKernels,
-      top: TOP_K,
+      top,
+      ...(labels ? { labels } : {}),
     };
     const what = `Running ${summary.name || baseName(summary.prototxt)} on ${input.input.sample ?? baseName(input.input.file ?? '')}`;
     state.running = true;
