@@ -25,10 +25,11 @@ export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export type CallOutcome = { result: unknown } | CallFailure;
 
-export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input', 'labels'] as const;
+export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input', 'labels', 'dumps'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
-export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[] }> = {
+/** What the native open dialog offers for each kind; a `folder` kind chooses a folder (and what is under it becomes readable). */
+export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[]; folder?: boolean }> = {
   prototxt: { name: 'Caffe network definition (*.prototxt)', extensions: ['prototxt', 'pt', 'txt'] },
   caffemodel: { name: 'Caffe weights (*.caffemodel)', extensions: ['caffemodel'] },
   binaryproto: { name: 'Caffe mean image (*.binaryproto)', extensions: ['binaryproto'] },
@@ -37,6 +38,8 @@ export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[]
   input: { name: 'Image or NumPy array (*.png, *.jpg, *.npy …)', extensions: ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'npy'] },
   // Class names for the predictions, one per line (synset_words.txt).
   labels: { name: 'Class labels, one per line (*.txt)', extensions: ['txt'] },
+  // The Compare view's dumps: a folder of <layer>.npy (or pycaffe net.blobs <blob>.npy) saved from real Caffe.
+  dumps: { name: 'folder of Caffe .npy dumps', extensions: ['npy'], folder: true },
 };
 
 export const isFileKind = (value: unknown): value is FileKind =>
@@ -72,7 +75,7 @@ export interface PortafilterBridge {
   call(id: string, method: string, request: unknown, onProgress?: (progress: Progress) => void): Promise<CallOutcome>;
   /** Aborts a running call; its `call` promise then settles with a failure. */
   cancel(id: string): void;
-  /** Shows the native open-file dialog; resolves to the chosen path, which the calls may then read, or null when dismissed. */
+  /** Shows the native open dialog (for a folder kind, a folder); resolves to the chosen path, which the calls may then read (a folder: what is under it too), or null when dismissed. */
   pickFile(kind: FileKind): Promise<string | null>;
   /**
    * Shows the native save dialog for an export, starting at `suggested` ('' for none); the chosen

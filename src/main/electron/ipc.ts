@@ -77,11 +77,10 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck, paths: Use
 
   ipcMain.handle(IPC_PICK_FILE, async (event, kind: unknown): Promise<string | null> => {
     if (!isAppFrame(event.senderFrame) || !isFileKind(kind)) return null;
-    const options: OpenDialogOptions = {
-      title: `Open ${FILE_FILTERS[kind].name}`,
-      properties: ['openFile'],
-      filters: [FILE_FILTERS[kind], { name: 'All files', extensions: ['*'] }],
-    };
+    const filter = FILE_FILTERS[kind];
+    const options: OpenDialogOptions = filter.folder
+      ? { title: `Choose the ${filter.name}`, properties: ['openDirectory'] }
+      : { title: `Open ${filter.name}`, properties: ['openFile'], filters: [{ name: filter.name, extensions: filter.extensions }, { name: 'All files', extensions: ['*'] }] };
     const owner = BrowserWindow.fromWebContents(event.sender);
     const picked = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
     if (picked.canceled || picked.filePaths.length === 0) return null;

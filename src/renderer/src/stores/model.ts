@@ -17,6 +17,12 @@ export const useModelStore = defineStore('model', () => {
 
   // shallowRef: a summary is replaced whole, never edited, and can hold thousands of layers.
   const summary = shallowRef<ModelSummary | null>(null);
+  /** The open model's folder, where the host browser starts for its inputs, mean files and dumps. */
+  const folder = computed(() => {
+    const p = summary.value?.prototxt ?? '';
+    const cut = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+    return cut > 0 ? p.slice(0, cut) : undefined;
+  });
   const title = ref<string | null>(null);
   const selectedName = ref<string | null>(null);
   const error = ref<SerializedError | null>(null);
@@ -77,6 +83,7 @@ export const useModelStore = defineStore('model', () => {
   }
 
   return {
+    folder,
     summary,
     title,
     selectedName,
