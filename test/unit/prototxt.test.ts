@@ -542,4 +542,11 @@ describe('parse errors, with their line and column', () => {
     expectError('5', "expected field name, found '5'", 1, 1);
     expectError('layer {\n  "name": "a"\n}', `expected field name or '}', found string "name"`, 2, 3);
   });
+
+  it('says a $VAR template placeholder is one, where a value or a name was expected, and leaves $ inside strings alone', () => {
+    const what = "is a template placeholder, not a value: this prototxt is a template for a script to fill in before Caffe reads it (Caffe refuses it as it is); put the value in, or generate the prototxt with the script it came with";
+    expectError('layer {\n  inner_product_param { num_output: $NUM_CLASSES }\n}', `'$NUM_CLASSES' ${what}`, 2, 37);
+    expectError('name: ${NET}', `'\${NET}' ${what}`, 1, 7);
+    expect(parse('name: "$NET"').name).toBe('$NET');
+  });
 });

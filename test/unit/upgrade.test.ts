@@ -72,4 +72,21 @@ describe("Caffe's upgrades (upgrade_proto.cpp)", () => {
     const text = `name: "x"\ninput: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 32\n`;
     expect(() => upgradeNet(parsePrototxt(text, 'bad.prototxt'), 'bad.prototxt')).toThrow(/bad\.prototxt:3:\d+.*input_dim.*4.*found 3/);
   });
+
+  it("refuses a net that mixes V1 'layers' and V2 'layer', as Caffe's UpgradeV1Net does, at the first 'layer'", () => {
+    const text = [
+      'name: "mixed"',
+      'input: "data"',
+      'input_dim: 1',
+      'input_dim: 1',
+      'input_dim: 8',
+      'input_dim: 8',
+      'layers { name: "conv" type: CONVOLUTION bottom: "data" top: "conv" convolution_param { num_output: 2 kernel_size: 3 } }',
+      'layer { name: "relu" type: "ReLU" bottom: "conv" top: "conv" }',
+      '',
+    ].join('\n');
+    expect(() => upgradeNet(parsePrototxt(text, 'mixed.prototxt'), 'mixed.prototxt')).toThrow(
+      /^mixed\.prototxt:8:1, field 'layer': the net mixes V1 'layers' and V2 'layer' definitions, which Caffe refuses to upgrade \(UpgradeV1Net: 'Refusing to upgrade inconsistent NetParameter input'\)/,
+    );
+  });
 });

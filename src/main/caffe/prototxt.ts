@@ -367,6 +367,13 @@ class Parser {
       this.tt = STRING;
     } else if (c < 32 || c === 127) {
       this.failAt(p, `invalid control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`);
+    } else if (c === 36 && (isLetter(s.charCodeAt(p + 1)) || s.charCodeAt(p + 1) === 123)) {
+      // `$NUM_CLASSES` / `${NUM_CLASSES}`: a template that a script fills in (string.Template, envsubst); protobuf's text format has no such token.
+      const placeholder = /^\$(?:\{[^}\n]*\}?|[A-Za-z_][A-Za-z0-9_]*)/.exec(s.slice(p, p + 80))![0];
+      this.failAt(
+        p,
+        `'${placeholder}' is a template placeholder, not a value: this prototxt is a template for a script to fill in before Caffe reads it (Caffe refuses it as it is); put the value in, or generate the prototxt with the script it came with`,
+      );
     } else if (c > 127) {
       const ch = String.fromCodePoint(s.codePointAt(p)!);
       this.failAt(p, `unexpected character '${ch}' (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) outside a string`);

@@ -127,7 +127,13 @@ export function upgradeNet(input: Message, file: string): UpgradedNet {
   }
   if (repeated(net, 'layers').length > 0) {
     if (repeated(net, 'layer').length > 0) {
-      fail(net, 'layer', "the net mixes V1 'layers' and V2 'layer' definitions; Caffe ignores the 'layer' ones when upgrading", file);
+      // upgrade_proto.cpp UpgradeV1Net: LOG(FATAL) "Refusing to upgrade inconsistent NetParameter input".
+      fail(
+        net,
+        'layer',
+        "the net mixes V1 'layers' and V2 'layer' definitions, which Caffe refuses to upgrade (UpgradeV1Net: 'Refusing to upgrade inconsistent NetParameter input'); write every layer as layer { type: \"Convolution\" ... }, not layers { type: CONVOLUTION ... }",
+        file,
+      );
     }
     net.layer = repeated<Message>(net, 'layers').map((l) => upgradeV1Layer(l, file));
     delete net.layers;
