@@ -16,10 +16,22 @@ const path = PathSchema;
 export const OpenModelRequest = z.object({
   prototxt: path,
   caffemodel: path.optional(),
-  /** Feed shapes other than the declared ones, by input blob name (e.g. LeNet at batch 1). */
+  /** Feed shapes other than the declared ones, by input blob name (e.g. LeNet at batch 1); also a database data layer's shape. */
   inputShapes: z.record(z.string(), Shape).optional(),
+  /** Caffe's net state, which the layers' include/exclude rules read: phase (default TEST), stages, level. */
+  phase: z.enum(['TEST', 'TRAIN']).optional(),
+  stages: z.array(z.string().min(1).max(200)).max(100).optional(),
+  level: z.number().int().optional(),
 });
 export type OpenModelRequest = z.infer<typeof OpenModelRequest>;
+
+/** The net state a model was opened in, and the layers its include/exclude rules left out. */
+export interface NetStateInfo {
+  phase: 'TEST' | 'TRAIN';
+  level: number;
+  stages: string[];
+  excluded: { name: string; type: string; line?: number }[];
+}
 
 export interface InputInfo {
   name: string;
@@ -65,6 +77,7 @@ export interface ModelSummary {
   outputs: string[];
   layers: LayerInfo[];
   totalParams: number;
+  state: NetStateInfo;
   /** Things worth knowing that are not errors (layers dropped from a training snapshot, ...). */
   notes: string[];
 }

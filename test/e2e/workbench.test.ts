@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { resourcePath } from '../../src/main/paths.js';
@@ -99,6 +100,27 @@ describe('the workbench in Chromium', () => {
     await row('prob').waitFor();
     expect(await shapeOf('conv1').textContent()).toBe('64×20×24×24');
     expect(await wb.page.getByTestId('model-inputs').textContent()).toContain('data 64×1×28×28');
+  });
+
+  it("opens BVLC's lenet_train_test in the TRAIN phase and lists the layers its include rules left out", async () => {
+    const net = fileURLToPath(new URL('../data/models/lenet_train_test.v1.prototxt', import.meta.url));
+    await wb.page.goto(wb.server.url);
+    await wb.page.getByRole('textbox', { name: 'Prototxt' }).fill(net);
+    await wb.page.getByRole('textbox', { name: 'Caffemodel' }).fill('');
+    await wb.page.getByRole('textbox', { name: 'Input shapes' }).fill('data=64,1,28,28');
+    await wb.page.getByRole('combobox', { name: 'Phase' }).selectOption('TRAIN');
+    await wb.page.getByRole('button', { name: 'Open', exact: true }).click();
+    const state = wb.page.getByTestId('model-state');
+    await state.waitFor();
+    expect(await state.textContent()).toContain('TRAIN');
+    await state.getByText('2 layers left out').click();
+    const left = state.getByRole('list', { name: 'Layers left out by include/exclude rules' });
+    expect(await left.locator('li').evaluateAll((items) => items.map((li) => li.textContent?.replace(/\s+/g, ' ').trim()))).toEqual([
+      'mnist Data · line 17',
+      'accuracy Accuracy · line 133',
+    ]);
+    await wb.shot('workbench-train-phase-excluded');
+    expect(wb.problems).toEqual([]);
   });
 
   it('shows a parse error with its file:line:column', async () => {

@@ -19,7 +19,7 @@ describe('portafilter inspect', () => {
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     const out = JSON.parse(stdout) as { inputs: unknown[]; layers: Record<string, unknown>[] };
-    expect(Object.keys(out)).toEqual(['inputs', 'layers']);
+    expect(Object.keys(out)).toEqual(['inputs', 'layers', 'phase', 'excluded']);
     expect(out.inputs).toEqual([{ name: 'data', shape: [1, 3, 224, 224] }]);
     const expected = JSON.parse(readFileSync(fixture('prototxts/ResNet-50-deploy.shapes.json'), 'utf8')) as {
       layers: { name: string; type: string; bottoms: string[]; tops: string[]; top_shapes: number[][]; blob_shapes?: number[][] }[];
@@ -34,6 +34,31 @@ describe('portafilter inspect', () => {
       blob_shapes: conv1.blob_shapes,
     });
     expect(Object.keys(out.layers[1])).toEqual(['name', 'type', 'bottoms', 'tops', 'top_shapes', 'blob_shapes']);
+  });
+
+  it("keeps the layers of the phase asked for in BVLC's lenet_train_test (Data layers shaped by --input-shape), and lists the ones left out", () => {
+    const net = new URL('../data/models/lenet_train_test.v1.prototxt', import.meta.url).pathname;
+    const names = (json: string): string[] => (JSON.parse(json) as { layers: { name: string }[] }).layers.map((l) => l.name);
+    const test = run('inspect', net, '--input-shape', 'data=100,1,28,28', '--json');
+    expect(test.code).toBe(0);
+    expect(names(test.stdout)).toEqual(['mnist', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'accuracy', 'loss']);
+    // The TRAIN Data layer (line 2) is left out in TEST, the TEST one (line 17) and the Accuracy (line 133) in TRAIN.
+    expect(JSON.parse(test.stdout)).toMatchObject({ phase: 'TEST', excluded: [{ name: 'mnist', type: 'Data', line: 2 }] });
+    const train = run('inspect', net, '--input-shape', 'data=64,1,28,28', '--phase', 'train', '--json');
+    expect(train.code).toBe(0);
+    expect(names(train.stdout)).toEqual(['mnist', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'loss']);
+    const out = JSON.parse(train.stdout) as { phase: string; excluded: unknown[]; layers: { name: string; top_shapes: number[][] }[] };
+    expect(out.phase).toBe('TRAIN');
+    expect(out.excluded).toEqual([
+      { name: 'mnist', type: 'Data', line: 17 },
+      { name: 'accuracy', type: 'Accuracy', line: 133 },
+    ]);
+    expect(out.layers[0].top_shapes).toEqual([[64, 1, 28, 28], [64]]);
+    const table = run('inspect', net, '--input-shape', 'data=64,1,28,28', '--phase', 'TRAIN');
+    expect(table.stdout).toContain('note: left out 2 layer(s) not in the TRAIN phase: mnist, accuracy');
+    const bad = run('inspect', net, '--phase', 'deploy');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--phase expects TEST or TRAIN (Caffe's Phase), got 'deploy'");
   });
 
   it('prints a table and checks the weights against the prototxt, with an input-shape override', () => {

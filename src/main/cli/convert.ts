@@ -4,15 +4,14 @@ import { exportModel, parseExportFormat, type ExportResult, type Verification, t
 import { DEFAULT_ORDERING, parseOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
-import { parseInputShapes } from './inspect.js';
+import { netOptions, type NetFlags } from './inspect.js';
 
-export interface ConvertFlags extends Partial<InputFlags> {
+export interface ConvertFlags extends Partial<InputFlags>, NetFlags {
   format?: string;
   out: string;
   ordering?: string;
   flipKernels?: boolean;
   force?: boolean;
-  inputShape?: string[];
   json?: boolean;
   verify?: boolean;
 }
@@ -33,7 +32,7 @@ export async function convert(prototxt: string, caffemodel: string, flags: Conve
   if (flags.mean !== undefined && format !== 'npy' && !verifyInput)
     throw new PortafilterError('--mean is for --format npy (written as mean_image.npy) or for the image of --verify --input (subtracted from it)');
   if (flags.verify && !verifyInput && given.length > 0) throw new PortafilterError(`${given.join(', ')} preprocess the --input image of --verify; give --input too`);
-  const model = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
+  const model = await loadCaffeNet({ prototxt, caffemodel, ...netOptions(flags) });
   let verify: true | VerifyInput | undefined;
   if (verifyInput) {
     const prepared = await prepareInputs(model, { ...flags, input: flags.input ?? [] });

@@ -5,24 +5,23 @@ import { dims } from '../engine/diff.js';
 import { parseEngineChoice, parseOrdering, checkFlipOrdering } from '../engine/index.js';
 import { loadCaffeNet } from '../net/model.js';
 import { prepareInputs, type InputFlags } from './inputs.js';
-import { parseInputShapes } from './inspect.js';
+import { netOptions, type NetFlags } from './inspect.js';
 import { engineLines } from './engine-report.js';
 
-export interface DiffFlags extends InputFlags {
+export interface DiffFlags extends InputFlags, NetFlags {
   against?: string;
   naming?: string;
   engine?: string;
   ordering?: string;
   flipKernels?: boolean;
   json?: boolean;
-  inputShape?: string[];
 }
 
 export async function diff(prototxt: string, caffemodel: string, flags: DiffFlags): Promise<CompareReport> {
   const naming = flags.naming ?? 'auto';
   if (naming !== 'auto' && naming !== 'layers' && naming !== 'blobs') throw new PortafilterError(`--naming expects auto, layers or blobs, got '${naming}'`);
   checkFlipOrdering(parseOrdering(flags.ordering), flags.flipKernels);
-  const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
+  const loaded = await loadCaffeNet({ prototxt, caffemodel, ...netOptions(flags) });
   const { model, inputs } = await prepareInputs(loaded, flags);
   return compareModel(model, inputs, {
     against: flags.against ?? 'reference',

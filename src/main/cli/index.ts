@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PortafilterError } from '../../shared/errors.js';
 import type { convert } from './convert.js';
 import type { diff } from './diff.js';
+import type { inspect } from './inspect.js';
 import type { run } from './run.js';
 
 /** An option's value as given. Empty is refused: `--mean ''` is an unset shell variable, never a wish to be ignored. */
@@ -16,6 +17,14 @@ function given(value: string): string {
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, given(value)];
+
+/** The net options of every command that reads a net: input shapes and Caffe's net state (phase, stages, level). */
+const netOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--input-shape <name=N,C,H,W>', 'feed a shape other than the declared one; also the shape of a data layer read from a database (repeatable)').argParser(collect))
+    .option('--phase <phase>', "Caffe's phase deciding which layers are in (include/exclude rules): TEST (the default) or TRAIN", given)
+    .addOption(new Option('--stage <name>', "a stage of Caffe's net state, for include/exclude rules naming stages (repeatable)").argParser(collect))
+    .option('--level <n>', "the level of Caffe's net state, for rules with min_level/max_level (default 0)", (v: string) => parseDecimal(v, { whole: true }));
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const WHOLE = /^\d+$/;
@@ -75,20 +84,21 @@ export function program(): Command {
     .configureOutput({ outputError: (text, write) => write(`portafilter: ${text}`) })
     .showHelpAfterError();
 
-  cli
-    .command('inspect')
-    .description("read a Caffe model and report every layer's shape exactly as Caffe computes it")
-    .argument('<prototxt>', 'network definition (.prototxt, V0, V1 or V2)')
-    .argument('[caffemodel]', 'trained weights (.caffemodel, legacy or current); checked against the prototxt')
+  netOptions(
+    cli
+      .command('inspect')
+      .description("read a Caffe model and report every layer's shape exactly as Caffe computes it")
+      .argument('<prototxt>', 'network definition (.prototxt, V0, V1 or V2)')
+      .argument('[caffemodel]', 'trained weights (.caffemodel, legacy or current); checked against the prototxt'),
+  )
     .option('--json', 'print one JSON object instead of the table')
-    .addOption(new Option('--input-shape <name=N,C,H,W>', 'feed a shape other than the declared one (repeatable)').argParser(collect))
-    .action(async (prototxt: string, caffemodel: string | undefined, opts: { json?: boolean; inputShape?: string[] }) => {
+    .action(async (prototxt: string, caffemodel: string | undefined, opts: Parameters<typeof inspect>[2]) => {
       const { inspect } = await import('./inspect.js');
       process.stdout.write((await inspect(prototxt, caffemodel, opts)) + '\n');
     });
 
   const inputOptions = (cmd: Command, engine: { default: string; help: string }): Command =>
-    cmd
+    netOptions(cmd)
       .addOption(new Option('--input <file>', 'image (JPEG, PNG, …) or X.npy in Caffe layout N,C,H,W; NAME=FILE for a net with several inputs (repeatable)').argParser(collect))
       .option('--mean <file>', 'mean to subtract: .binaryproto or .npy (full C,H,W image at the input size, else its per-channel mean)', given)
       .option('--mean-values <values>', 'per-channel mean to subtract, in the net\'s channel order (e.g. 104,117,123 for B,G,R)', decimals)
@@ -98,7 +108,6 @@ export function program(): Command {
       .option('--engine <engine>', `auto, tfjs (the Keras model on the best TF.js backend), tfjs-node-gpu, tfjs-node, onnxruntime, wasm, cpu or reference; ${engine.help}`, given, engine.default)
       .option('--ordering <ordering>', 'the converted model\'s ordering: channels_last (TensorFlow, the default) or channels_first (Theano)', given)
       .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
-      .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
       .option('--json', 'print one JSON object');
 
   inputOptions(
@@ -137,18 +146,19 @@ export function program(): Command {
       if (!report.ok || !compared) process.exitCode = 1;
     });
 
-  cli
-    .command('convert')
-    .description('export the converted model: Keras .keras or .h5, TensorFlow.js, ONNX, or .npy weights')
-    .argument('<prototxt>', 'network definition')
-    .argument('<caffemodel>', 'trained weights (.caffemodel or a .npy weights folder)')
+  netOptions(
+    cli
+      .command('convert')
+      .description('export the converted model: Keras .keras or .h5, TensorFlow.js, ONNX, or .npy weights')
+      .argument('<prototxt>', 'network definition')
+      .argument('<caffemodel>', 'trained weights (.caffemodel or a .npy weights folder)'),
+  )
     .requiredOption('--format <format>', 'keras | h5 | tfjs | onnx | npy', given)
     .requiredOption('--out <path>', 'the file (.keras, .h5, .onnx) or folder (tfjs, npy) to write', given)
     .option('--ordering <ordering>', 'channels_last (TensorFlow, the default) or channels_first (Theano)', given)
     .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
     .option('--mean <file>', 'with --format npy: also write this mean (.binaryproto or .npy) as mean_image.npy; with --verify --input: subtract it from the input', given)
     .option('--force', 'replace what is at --out: a file, or a folder holding an earlier Portafilter export of the same format')
-    .addOption(new Option('--input-shape <name=N,C,H,W>', 'declare an input shape other than the prototxt\'s (repeatable)').argParser(collect))
     .option('--verify', 'load the written files back (TF.js, onnxruntime, the file\'s own Keras config and weights, or the .npy folder) and compare their outputs with the reference; exit 1 if they differ')
     .addOption(new Option('--input <file>', 'with --verify: the input to check on (image or X.npy; NAME=FILE for several); default a seeded random one').argParser(collect))
     .option('--mean-values <values>', 'with --verify --input: per-channel mean to subtract', decimals)

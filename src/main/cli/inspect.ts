@@ -1,12 +1,35 @@
 import type { ModelSummary } from '../../shared/api.js';
-import { ShapeError } from '../../shared/errors.js';
-import { loadCaffeNet } from '../net/model.js';
+import { PortafilterError, ShapeError } from '../../shared/errors.js';
+import type { NetState } from '../net/graph.js';
+import { loadCaffeNet, type LoadOptions } from '../net/model.js';
 import { summarize } from '../service/summary.js';
 
-export interface InspectOptions {
-  json?: boolean;
+/** The options every command that reads a net takes: input shapes and Caffe's net state (which layers are in). */
+export interface NetFlags {
   inputShape?: string[];
+  /** TEST (the default, inference) or TRAIN. */
+  phase?: string;
+  stage?: string[];
+  level?: number;
 }
+
+export interface InspectOptions extends NetFlags {
+  json?: boolean;
+}
+
+/** `--phase train` -> 'TRAIN': Caffe's Phase enum names, in either case. */
+export function parsePhase(value: string | undefined): NetState['phase'] {
+  if (value === undefined) return 'TEST';
+  const phase = value.toUpperCase();
+  if (phase !== 'TEST' && phase !== 'TRAIN') throw new PortafilterError(`--phase expects TEST or TRAIN (Caffe's Phase), got '${value}'`);
+  return phase;
+}
+
+/** The flags as loadCaffeNet's input shapes and net state (NetState: phase, level, stages, as \`caffe test\` or pycaffe pass them). */
+export const netOptions = (flags: NetFlags): Pick<LoadOptions, 'inputShapes' | 'state'> => ({
+  inputShapes: parseInputShapes(flags.inputShape),
+  state: { phase: parsePhase(flags.phase), level: flags.level ?? 0, stages: flags.stage ?? [] },
+});
 
 const INT_MAX = 2147483647;
 
@@ -60,6 +83,10 @@ export function inspectJson(s: ModelSummary): unknown {
       top_shapes: l.top_shapes,
       blob_shapes: l.blob_shapes,
     })),
+    phase: s.state.phase,
+    ...(s.state.stages.length > 0 ? { stages: s.state.stages } : {}),
+    ...(s.state.level !== 0 ? { level: s.state.level } : {}),
+    excluded: s.state.excluded,
   };
 }
 
@@ -95,7 +122,7 @@ export function inspectTable(s: ModelSummary): string {
 }
 
 export async function inspect(prototxt: string, caffemodel: string | undefined, options: InspectOptions): Promise<string> {
-  const model = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(options.inputShape) });
+  const model = await loadCaffeNet({ prototxt, caffemodel, ...netOptions(options) });
   const summary = summarize('cli', model);
   return options.json ? JSON.stringify(inspectJson(summary)) : inspectTable(summary);
 }

@@ -10,9 +10,9 @@ import { prepareInputs, type InputFlags } from './inputs.js';
 import { isClassScores, readLabels, topK } from '../engine/predictions.js';
 
 export { readLabels } from '../engine/predictions.js';
-import { parseInputShapes } from './inspect.js';
+import { netOptions, type NetFlags } from './inspect.js';
 
-export interface RunFlags extends InputFlags {
+export interface RunFlags extends InputFlags, NetFlags {
   /** A whole number from 1 (index.ts parses it). */
   top?: number;
   labels?: string;
@@ -23,7 +23,6 @@ export interface RunFlags extends InputFlags {
   /** Write the dump into a non-empty folder that is not an earlier dump. */
   force?: boolean;
   json?: boolean;
-  inputShape?: string[];
 }
 
 export async function run(prototxt: string, caffemodel: string, flags: RunFlags): Promise<{ text: string; json: unknown }> {
@@ -34,7 +33,7 @@ export async function run(prototxt: string, caffemodel: string, flags: RunFlags)
   if (flags.force && flags.dump === undefined) throw new PortafilterError('--force is for --dump DIR (writing into a folder of other files); there is no --dump here');
   // Before the model is read and run: a bad dump folder fails in a second, not after the forward pass.
   const dumpFolder = flags.dump !== undefined ? prepareDump(flags.dump, { force: flags.force }) : undefined;
-  const loaded = await loadCaffeNet({ prototxt, caffemodel, inputShapes: parseInputShapes(flags.inputShape) });
+  const loaded = await loadCaffeNet({ prototxt, caffemodel, ...netOptions(flags) });
   const { model, inputs } = await prepareInputs(loaded, flags);
   const engine = await createEngine(model, {
     engine: parseEngineChoice(flags.engine),

@@ -106,8 +106,14 @@ export function createService(): Service {
         preprocess: { scale: 0.00390625 },
       };
     },
-    openModel: async (req: Responses['demoModel'], options) => {
-      const model = await loadCaffeNet({ ...req, onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }), signal: options.signal });
+    openModel: async (req: Request<'openModel'>, options) => {
+      const { phase, stages, level, ...files } = req;
+      const model = await loadCaffeNet({
+        ...files,
+        state: { phase: phase ?? 'TEST', level: level ?? 0, stages: stages ?? [] },
+        onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }),
+        signal: options.signal,
+      });
       const id = randomUUID();
       sessions.set(id, { model, kerasViews: new Map(), runs: [] });
       return summarize(id, model);

@@ -53,6 +53,11 @@ export function summarize(id: string, model: CaffeNet): ModelSummary {
     outputs: graph.outputs.map((t) => graph.tensors[t].blob),
     layers,
     totalParams: layers.reduce((n, l) => n + l.params, 0),
+    state: {
+      ...graph.state,
+      stages: [...graph.state.stages],
+      excluded: graph.excluded.map((l) => ({ name: l.name, type: l.type, ...(l.source?.line !== undefined ? { line: l.source.line } : {}) })),
+    },
     notes: model.notes,
   };
 }

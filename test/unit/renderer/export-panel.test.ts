@@ -168,6 +168,7 @@ const summary = (over: Partial<ModelSummary> = {}): ModelSummary => ({
   outputs: ['prob'],
   layers: [],
   totalParams: 431080,
+  state: { phase: 'TEST', level: 0, stages: [], excluded: [] },
   notes: [],
   ...over,
 });

@@ -376,6 +376,7 @@ describe('the graph store', () => {
     prototxt: '/m/lenet/deploy.prototxt',
     prototxtFormat: 'V2',
     totalParams: 0,
+    state: { phase: 'TEST', level: 0, stages: [], excluded: [] },
     notes: [],
     ...LENET,
     ...over,

@@ -16,16 +16,19 @@ interface Saved {
   prototxt: string;
   caffemodel: string;
   inputShapes: string;
+  /** Caffe's phase for the include/exclude rules, and the stages (comma-separated) of the net state. */
+  phase: 'TEST' | 'TRAIN';
+  stages: string;
 }
 
 function load(): Saved {
-  const empty: Saved = { prototxt: '', caffemodel: '', inputShapes: '' };
+  const empty: Saved = { prototxt: '', caffemodel: '', inputShapes: '', phase: 'TEST', stages: '' };
   try {
     const raw: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null');
     if (typeof raw !== 'object' || raw === null) return empty;
     const r = raw as Record<string, unknown>;
     const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-    return { prototxt: str(r.prototxt), caffemodel: str(r.caffemodel), inputShapes: str(r.inputShapes) };
+    return { prototxt: str(r.prototxt), caffemodel: str(r.caffemodel), inputShapes: str(r.inputShapes), phase: r.phase === 'TRAIN' ? 'TRAIN' : 'TEST', stages: str(r.stages) };
   } catch {
     return empty;
   }
@@ -70,10 +73,12 @@ export const useOpenFormStore = defineStore('openForm', () => {
   const prototxt = ref(saved.prototxt);
   const caffemodel = ref(saved.caffemodel);
   const inputShapes = ref(saved.inputShapes);
+  const phase = ref<Saved['phase']>(saved.phase);
+  const stages = ref(saved.stages);
 
-  watch([prototxt, caffemodel, inputShapes], ([p, c, s]) => {
+  watch([prototxt, caffemodel, inputShapes, phase, stages], ([p, c, s, ph, st]) => {
     try {
-      localStorage.setItem(STORAGE_KEY, JSON.stringify({ prototxt: p, caffemodel: c, inputShapes: s } satisfies Saved));
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ prototxt: p, caffemodel: c, inputShapes: s, phase: ph, stages: st } satisfies Saved));
     } catch {
       // Storage may be full or disabled; the form still works, it just forgets.
     }
@@ -84,6 +89,8 @@ export const useOpenFormStore = defineStore('openForm', () => {
     prototxt.value = request.prototxt;
     caffemodel.value = request.caffemodel ?? '';
     inputShapes.value = formatInputShapes(request.inputShapes);
+    phase.value = request.phase ?? 'TEST';
+    stages.value = (request.stages ?? []).join(', ');
   }
 
   /** Puts a dropped file or folder where it belongs; the field it filled, or what is wrong with it. */
@@ -106,8 +113,11 @@ export const useOpenFormStore = defineStore('openForm', () => {
     const request: OpenModelRequest = { prototxt: p };
     if (c) request.caffemodel = c;
     if (Object.keys(shapes.shapes).length > 0) request.inputShapes = shapes.shapes;
+    if (phase.value === 'TRAIN') request.phase = 'TRAIN';
+    const named = stages.value.split(',').map((x) => x.trim()).filter(Boolean);
+    if (named.length > 0) request.stages = named;
     return { request };
   }
 
-  return { prototxt, caffemodel, inputShapes, fill, place, toRequest };
+  return { prototxt, caffemodel, inputShapes, phase, stages, fill, place, toRequest };
 });
