@@ -35,7 +35,8 @@ export interface NetStateInfo {
 
 export interface InputInfo {
   name: string;
-  shape: number[];
+  /** Null where the file does not give it (a data layer reading a database, before an input shape is given). */
+  shape: number[] | null;
 }
 
 export interface LayerInfo {
@@ -44,8 +45,10 @@ export interface LayerInfo {
   type: string;
   bottoms: string[];
   tops: string[];
-  /** Caffe N,C,H,W shapes of every top. */
-  top_shapes: number[][];
+  /** Caffe N,C,H,W shapes of every top; null where the shape is unknown (see `unknown`). */
+  top_shapes: (number[] | null)[];
+  /** Why the layer's tops have no shape: it reads a database, its type has no rule, or it follows such a layer. */
+  unknown?: string;
   /** Shapes of the learnable blobs Caffe's layer allocates (what the prototxt implies). */
   blob_shapes: number[][];
   /** Learnable parameter count. */
@@ -503,6 +506,50 @@ export interface DiffInfo {
   warnings: string[];
 }
 
+/**
+ * An equivalence report over a folder of inputs (images and .npy, in name order), written as one
+ * self-contained HTML file: every layer's error over all of them, top-1/top-5 agreement, the outputs'
+ * error histogram, what ran, the files' sha256, the throughput (src/main/report/).
+ */
+export const ReportRequest = z.object({
+  id: z.string(),
+  /** The folder of inputs. */
+  images: path,
+  preprocess: PreprocessSchema.default({}),
+  engine: z.enum(ENGINE_CHOICE_NAMES).default('tfjs'),
+  ordering: OrderingSchema.default('channels_last'),
+  flipKernels: z.boolean().default(false),
+  /** A folder holding one folder of .npy dumps per input, named by the input's file stem; absent: the built-in reference. */
+  against: path.optional(),
+  naming: z.enum(['auto', 'layers', 'blobs']).default('auto'),
+  /** Class names, one per line (synset_words.txt). */
+  labels: path.optional(),
+  /** The .html file to write. */
+  out: path,
+  /** Replace an earlier Portafilter report at `out` (never another file); the workbench asks first. */
+  force: z.boolean().optional(),
+});
+export interface ReportInfo {
+  /** The file written, absolute. */
+  out: string;
+  images: number;
+  /** Spent on the inputs (reading, both runs, comparing), the engines' building apart (setupSeconds). */
+  seconds: number;
+  imagesPerSecond: number;
+  setupSeconds: number;
+  /** Over every class-score output's samples; absent when the net has none. */
+  top1?: { agreed: number; compared: number };
+  top5?: { agreed: number; compared: number };
+  /** The first layer to diverge on any input, on how many inputs, and its likely cause. */
+  first?: { layer: string; type: string; top: number; images: number; cause?: string };
+  ok: boolean;
+  engine: string;
+  engineDetail: string;
+  /** 'reference', or the dumps folder. */
+  against: string;
+  warnings: string[];
+}
+
 export interface Progress {
   /** What is happening now, e.g. "reading weights". */
   stage: string;
@@ -527,6 +574,7 @@ export const methods = {
   runModel: RunRequest,
   activation: ActivationRequest,
   diffModel: DiffRequest,
+  reportModel: ReportRequest,
 } as const;
 
 export interface Responses {
@@ -546,6 +594,7 @@ export interface Responses {
   runModel: RunInfo;
   activation: ActivationInfo;
   diffModel: DiffInfo;
+  reportModel: ReportInfo;
 }
 
 export type Method = keyof typeof methods;

@@ -105,6 +105,13 @@ export class ShapeError extends PortafilterError {
   override readonly code = 'ShapeError';
 }
 
+/**
+ * A shape that is not in the file: a data layer that reads a database, a layer type with no rule. A
+ * net opened to be looked at (the workbench, `inspect`) shows it and what follows as unknown; anything
+ * that computes refuses it with this error.
+ */
+export class ShapeUnknownError extends ShapeError {}
+
 /** A weight blob in a .caffemodel whose shape differs from what the prototxt implies. */
 export class BlobShapeMismatchError extends PortafilterError {
   override readonly code = 'BlobShapeMismatchError';

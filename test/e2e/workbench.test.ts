@@ -123,6 +123,25 @@ describe('the workbench in Chromium', () => {
     expect(wb.problems).toEqual([]);
   });
 
+  it('opens a train_val net whose Data layer reads a database: its shapes and those after it read unknown, with the reason', async () => {
+    const net = fileURLToPath(new URL('../data/models/lenet_train_test.v1.prototxt', import.meta.url));
+    await wb.page.goto(wb.server.url);
+    await wb.page.getByRole('textbox', { name: 'Prototxt' }).fill(net);
+    await wb.page.getByRole('textbox', { name: 'Caffemodel' }).fill('');
+    await wb.page.getByRole('textbox', { name: 'Input shapes' }).fill('');
+    await wb.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await wb.page.getByTestId('model-name').waitFor();
+    expect(await wb.page.getByTestId('model-inputs').textContent()).toContain('data unknown');
+    expect(await wb.page.getByRole('region', { name: 'Model' }).textContent()).toContain("shapes unknown from layer 'mnist' (Data) on: the Data layer takes its shape from the records of its database");
+    await wb.page.getByRole('tab', { name: 'Table' }).click();
+    expect(await shapeOf('conv1').textContent()).toBe('unknown');
+    await wb.page.getByRole('tab', { name: 'Graph' }).click();
+    await wb.page.locator('[data-layer="conv1"]').first().waitFor();
+    await wb.shot('workbench-unknown-shapes');
+    expect(await wb.page.getByTestId('error').count()).toBe(0);
+    expect(wb.problems).toEqual([]);
+  });
+
   it('shows a parse error with its file:line:column', async () => {
     const broken = join(wb.scratch, 'broken.prototxt');
     writeFileSync(broken, 'name: "Broken"\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n');

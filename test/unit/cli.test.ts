@@ -101,9 +101,18 @@ describe('portafilter inspect', () => {
         'layer { name: "shuffle" type: "ShuffleChannel" bottom: "u" top: "s" shuffle_channel_param { group: 2 } }',
       ].join('\n'),
     );
-    const { code, stderr } = run('inspect', net);
-    expect(code).toBe(1);
-    expect(stderr).toContain("2 unsupported layers: 'up' (Upsample) at line 2, 'shuffle' (ShuffleChannel) at line 4");
+    // Looking at it works: the layers with no rule, and what follows them, have unknown shapes.
+    const looked = run('inspect', net);
+    expect(looked.code).toBe(0);
+    expect(looked.stdout).toMatch(/^up +Upsample +x +u +unknown$/m);
+    expect(looked.stdout).toMatch(/^relu +ReLU +u +u \(in place\) +unknown$/m);
+    expect(looked.stdout).toContain("note: shapes unknown from layer 'up' (Upsample) on: Portafilter has no shape rule for the layer type 'Upsample'");
+    expect(looked.stdout).toContain("note: shapes unknown from layer 'shuffle' (ShuffleChannel) on: Portafilter has no shape rule for the layer type 'ShuffleChannel'");
+    expect(looked.stdout).toContain('4 layers, 0 parameters (not counting the 3 layers of unknown shape)');
+    // Computing does not: one error names them all.
+    const converted = run('convert', net, fixture('models/lenet_mnist/weights.caffemodel'), '--format', 'onnx', '--out', join(dir, 'fork.onnx'));
+    expect(converted.code).toBe(1);
+    expect(converted.stderr).toContain("2 unsupported layers: 'up' (Upsample) at line 2, 'shuffle' (ShuffleChannel) at line 4");
   });
 
   it('says so when the prototxt and the caffemodel are swapped, or a file is missing', () => {

@@ -90,7 +90,7 @@ export function inspectJson(s: ModelSummary): unknown {
   };
 }
 
-const dims = (s: number[]): string => (s.length === 0 ? 'scalar' : s.join('×'));
+const dims = (s: number[] | null): string => (s === null ? 'unknown' : s.length === 0 ? 'scalar' : s.join('×'));
 
 export function inspectTable(s: ModelSummary): string {
   const rows = s.layers.map((l) => [
@@ -102,6 +102,7 @@ export function inspectTable(s: ModelSummary): string {
     l.params > 0 ? l.params.toLocaleString('en-US') : '',
   ]);
   const header = ['layer', 'type', 'bottoms', 'tops', 'output shape (N×C×H×W)', 'params'];
+  const unknown = s.layers.filter((l) => l.unknown !== undefined).length;
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]): string =>
     r.map((cell, c) => (c === r.length - 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
@@ -115,14 +116,16 @@ export function inspectTable(s: ModelSummary): string {
     ...rows.map(line),
     '',
     `${s.layers.length} layers, ${s.totalParams.toLocaleString('en-US')} parameters` +
-      (s.caffemodel ? '; every weight blob matches the shape the prototxt implies' : ''),
+      (unknown > 0 ? ` (not counting the ${unknown} layer${unknown === 1 ? '' : 's'} of unknown shape)` : '') +
+      (s.caffemodel && unknown === 0 ? '; every weight blob matches the shape the prototxt implies' : ''),
   ];
   for (const note of s.notes) out.push(`note: ${note}`);
   return out.join('\n');
 }
 
 export async function inspect(prototxt: string, caffemodel: string | undefined, options: InspectOptions): Promise<string> {
-  const model = await loadCaffeNet({ prototxt, caffemodel, ...netOptions(options) });
+  // Looking only: shapes the file does not give are listed as unknown, with the reason, not refused.
+  const model = await loadCaffeNet({ prototxt, caffemodel, ...netOptions(options), tolerant: true });
   const summary = summarize('cli', model);
   return options.json ? JSON.stringify(inspectJson(summary)) : inspectTable(summary);
 }

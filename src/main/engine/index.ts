@@ -12,6 +12,7 @@ import { PortafilterError } from '../../shared/errors.js';
 import { buildKerasModel } from '../keras/build.js';
 import type { Ordering } from '../keras/spec.js';
 import type { CaffeNet } from '../net/model.js';
+import { requireKnownShapes } from '../net/shapes.js';
 import { checkMemory } from './memory.js';
 import { createOnnxEngine, loadOrt } from './onnx-engine.js';
 import { createReferenceEngine } from './reference.js';
@@ -93,6 +94,7 @@ async function make(model: CaffeNet, name: EngineName, options: EngineOptions): 
 
 /** The engine to run `model` on, with the engines `auto` (or `tfjs`) passed over and why. */
 export async function createEngine(model: CaffeNet, options: EngineOptions = {}): Promise<Engine & { skipped: SkippedEngine[] }> {
+  requireKnownShapes(model.shapes, 'running the net');
   // Before any engine allocates: a shape too large for this machine is refused, not swapped through.
   checkMemory(model);
   if (options.flipKernels && (options.ordering ?? DEFAULT_ORDERING) !== 'channels_first')

@@ -40,12 +40,15 @@ const SETTING_WORDS: Record<Setting, string> = {
   inputShape: 'the input shape',
 };
 
-/** The net's input blobs (data-layer tops, labels aside) and their current shapes. */
-export function netInputs(model: CaffeNet): { name: string; shape: number[] }[] {
+/** The net's input blobs (data-layer tops, labels aside) and their current shapes; `unknown` where the file does not give one (the first top only). */
+export function netInputs(model: CaffeNet): { name: string; shape: number[]; unknown?: string }[] {
   return model.graph.layers
     .filter((l) => layerDef(l.type)?.role === 'data')
-    .flatMap((l) => l.tops.map((name, i) => ({ name, shape: model.shapes.layers[l.index].topShapes[i] })))
-    .filter((i) => i.shape.length > 1);
+    .flatMap((l) => {
+      const info = model.shapes.layers[l.index];
+      if (info.unknown !== undefined) return [{ name: l.tops[0], shape: [], unknown: info.unknown }];
+      return l.tops.map((name, i) => ({ name, shape: info.topShapes[i] })).filter((i) => i.shape.length > 1);
+    });
 }
 
 /**
@@ -93,6 +96,11 @@ export async function prepareInputs(model: CaffeNet, spec: InputPreparation): Pr
         );
       inputs[name] = blob;
     } else {
+      if (target.unknown !== undefined)
+        throw new PortafilterError(
+          `is an image, but the net input '${name}' has no size to resize it to (${target.unknown}): give ${words.inputShape} ${name}=1,C,H,W, or feed a .npy, which brings its own shape`,
+          { file },
+        );
       const [n, c, h, w] = target.shape;
       if (asked && n !== 1)
         throw new PortafilterError(`${words.inputShape} ${name}=${asked.join(',')} asks for a batch of ${n}, but an image feeds one: give a .npy of ${n} samples, or batch 1`, { file });

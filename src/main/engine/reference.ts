@@ -13,6 +13,7 @@ import { layerDef, layerParams } from '../layers/index.js';
 import type { Blob, LayerDef, ReferenceContext, Shape } from '../layers/types.js';
 import type { NetLayer } from '../net/graph.js';
 import type { CaffeNet } from '../net/model.js';
+import { requireKnownShapes } from '../net/shapes.js';
 import type { Engine, LayerOutput, RunOptions, RunResult } from './types.js';
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
@@ -42,6 +43,7 @@ interface Step {
 }
 
 export function createReferenceEngine(model: CaffeNet): Engine {
+  requireKnownShapes(model.shapes, 'running the reference');
   const { graph, shapes } = model;
   const steps: Step[] = [];
   const unsupported: NetLayer[] = [];

@@ -5,6 +5,7 @@
 import { PortafilterError } from '../../shared/errors.js';
 import { buildKerasModel } from '../keras/build.js';
 import type { CaffeNet } from '../net/model.js';
+import { requireKnownShapes } from '../net/shapes.js';
 import { checkExportTarget } from './atomic.js';
 import type { ExportContext, ExportFormat, ExportOptions, ExportResult } from './types.js';
 
@@ -26,6 +27,7 @@ export async function exportModel(model: CaffeNet, options: ExportOptions & { me
   if (options.flipKernels && options.ordering !== 'channels_first')
     throw new PortafilterError('the 180° kernel flip is only for channels_first (Theano) models');
   if (model.weights.size === 0) throw new PortafilterError('give the trained weights (a .caffemodel or a .npy folder) to export', { file: model.prototxt });
+  requireKnownShapes(model.shapes, 'exporting');
   checkExportTarget({ out: options.out, kind: EXPORT_KINDS[options.format], format: options.format, force: options.force });
   const ctx: ExportContext = {
     model,

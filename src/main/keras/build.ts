@@ -10,6 +10,7 @@ import { KerasConversionError, UnsupportedLayerError, type UnsupportedLayer } fr
 import { layerParams } from '../layers/context.js';
 import { layerDef } from '../layers/index.js';
 import type { Blob, KerasContext, KTensor } from '../layers/types.js';
+import { requireKnownShapes } from '../net/shapes.js';
 import type { CaffeNet } from '../net/model.js';
 import { isPerm, nativePermFor, permuteDims, permuteShape, samePerm } from './layout.js';
 import type { CaffeTopRef, KerasLayerSpec, KerasModelSpec, KerasTensorRef, KerasWeight, Ordering } from './spec.js';
@@ -95,7 +96,10 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
     throw new KerasConversionError(`unknown ordering '${String(ordering)}' (channels_last or channels_first)`);
   if (flipKernels && ordering !== 'channels_first')
     throw new KerasConversionError('flipKernels (the Theano kernel flip) only goes with the channels_first ordering');
-  if (!tolerant) checkKerasSupported(model);
+  if (!tolerant) {
+    requireKnownShapes(model.shapes, 'converting to Keras');
+    checkKerasSupported(model);
+  }
 
   const { graph, shapes } = model;
   const names = new Set<string>();
@@ -129,8 +133,13 @@ export function buildKerasModel(model: CaffeNet, options: BuildKerasOptions): Ke
   });
 
   for (const layer of graph.layers) {
-    const def = layerDef(layer.type)!;
     const info = shapes.layers[layer.index];
+    if (info.unknown !== undefined) {
+      // Only a tolerant build gets here (requireKnownShapes above).
+      fail(layer, `its shape is unknown: ${info.unknown}`);
+      continue;
+    }
+    const def = layerDef(layer.type)!;
     const where = {
       file: layer.source?.file ?? graph.file,
       line: layer.source?.line,

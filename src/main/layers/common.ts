@@ -150,7 +150,7 @@ export function dataTops(ctx: ShapeContext, known: Shape | undefined, why: strin
   const data = ctx.givenShape(0) ?? known;
   if (!data) {
     const blob = repeated<string>(ctx.layer, 'top')[0] ?? 'data';
-    ctx.fail(`the ${ctx.type} layer takes its shape ${why}: give it, e.g. --input-shape ${blob}=N,C,H,W`, field);
+    ctx.unknown(`the ${ctx.type} layer takes its shape ${why}: give it as an input shape, ${blob}=N,C,H,W (the Input shapes field; --input-shape on the command line)`, field);
   }
   return Array.from({ length: ctx.numTops }, (_, i) => (i === 0 ? [...data] : (ctx.givenShape(i) ?? [data[0]])));
 }

@@ -5,7 +5,7 @@
  * the field.
  */
 import protobuf from 'protobufjs';
-import { ShapeError, type ErrorLocation, type PortafilterError } from '../../shared/errors.js';
+import { ShapeError, ShapeUnknownError, type ErrorLocation, type PortafilterError } from '../../shared/errors.js';
 import { isMessage, sourceOf, type Message } from '../caffe/message.js';
 import { messageType, withDefaults } from '../caffe/schema.js';
 import type { LayerParams, Shape, ShapeContext } from './types.js';
@@ -52,5 +52,16 @@ export function createShapeContext(layer: Message, bottoms: Shape[], numTops: nu
   // Named members rather than a spread of layerParams: a spread of its methods took V8's slow path,
   // a tenth of the shape pass's time on a net of many layers.
   const { name, type, param, has, fail } = layerParams(layer);
-  return { layer, name, type, param, has, fail, bottoms, numTops, givenShape: (top: number): Shape | undefined => given[top] };
+  return {
+    layer,
+    name,
+    type,
+    param,
+    has,
+    fail,
+    bottoms,
+    numTops,
+    givenShape: (top: number): Shape | undefined => given[top],
+    unknown: (reason: string, field?: string): never => layerParams(layer, ShapeUnknownError).fail(reason, field),
+  };
 }

@@ -36,6 +36,8 @@ export interface ShapeContext extends LayerParams {
   readonly numTops: number;
   /** The shape the caller gives top `i` of a data layer (an input-shape override), if any. */
   givenShape(top: number): Shape | undefined;
+  /** Throws: the file does not say this shape (a database's records); the net can still be looked at, not run. */
+  unknown(reason: string, field?: string): never;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface CaffeNet {
   /** By layer name; empty without a caffemodel. */
   weights: Map<string, Weight[]>;
   inputShapes: Record<string, number[]>;
+  /** Opened to be looked at: shapes the file does not give are unknown (shapes.unknown) rather than an error. */
+  tolerant?: boolean;
   notes: string[];
 }
 
@@ -35,6 +37,12 @@ export interface LoadOptions {
   caffemodel?: string;
   inputShapes?: Record<string, number[]>;
   state?: NetState;
+  /**
+   * Open a net whose shapes are not all in the file (a data layer reading a database, a layer type
+   * with no rule): those layers and what follows them get unknown shapes instead of an error. For
+   * looking at a net (the workbench, `inspect`); engines and exports refuse such a net (requireKnownShapes).
+   */
+  tolerant?: boolean;
   onProgress?: (stage: string, fraction?: number) => void;
   signal?: AbortSignal;
 }
@@ -78,7 +86,7 @@ export async function loadCaffeNet(options: LoadOptions): Promise<CaffeNet> {
   const { net, format, notes } = await readNetDefinition(options.prototxt);
   const graph = buildNetGraph(net, options.prototxt, options.state ?? TEST_STATE);
   const inputShapes = options.inputShapes ?? {};
-  const shapes = inferShapes(graph, inputShapes);
+  const shapes = inferShapes(graph, inputShapes, { tolerant: options.tolerant });
   const result: CaffeNet = {
     prototxt: options.prototxt,
     net,
@@ -87,8 +95,10 @@ export async function loadCaffeNet(options: LoadOptions): Promise<CaffeNet> {
     shapes,
     weights: new Map(),
     inputShapes,
+    ...(options.tolerant ? { tolerant: true } : {}),
     notes: [...notes, ...graph.notes],
   };
+  for (const u of shapes.unknown) result.notes.push(`shapes unknown from layer '${u.layer}' (${u.type}) on: ${u.reason}`);
   if (graph.excluded.length > 0)
     result.notes.push(`left out ${graph.excluded.length} layer(s) not in the ${graph.state.phase} phase: ${graph.excluded.map((l) => l.name).join(', ')}`);
   if (options.caffemodel) {
@@ -116,7 +126,7 @@ export async function loadCaffeNet(options: LoadOptions): Promise<CaffeNet> {
  */
 export function withInputShapes(model: CaffeNet, inputShapes: Record<string, number[]>): CaffeNet {
   const merged = { ...model.inputShapes, ...inputShapes };
-  const shapes = inferShapes(model.graph, merged);
+  const shapes = inferShapes(model.graph, merged, { tolerant: model.tolerant });
   for (const layer of model.graph.layers) {
     const weights = model.weights.get(layer.name);
     const expected = shapes.layers[layer.index].blobShapes;

@@ -51,6 +51,11 @@ export function attachWeights(graph: NetGraph, shapes: NetShapes, model: CaffeMo
       continue;
     }
     const where = { file: model.file, offset: source.offset, layer: source.name };
+    if (shapes.layers[target.index].unknown !== undefined) {
+      // Nothing to check them against: kept in the caffemodel's own shapes, for browsing.
+      if (source.blobs.length > 0) byLayer.set(source.name, source.blobs.map((blob) => ({ shape: [...blob.shape], data: blob.data })));
+      continue;
+    }
     const expected = shapes.layers[target.index].blobShapes;
     if (expected.length !== source.blobs.length) {
       throw new BlobShapeMismatchError(

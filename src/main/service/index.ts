@@ -26,6 +26,7 @@ import { layerParamFields } from './layer-params.js';
 import { summarize } from './summary.js';
 import type { Service } from './types.js';
 import { activation, demoSamples, diffModel, runModel, RUNS_KEPT, verificationInput, type StoredRun } from './runs.js';
+import { reportModel } from './report.js';
 import { blobDistribution, blobStats, filterTiles } from './weight-views.js';
 
 export type { Service } from './types.js';
@@ -111,6 +112,8 @@ export function createService(): Service {
       const model = await loadCaffeNet({
         ...files,
         state: { phase: phase ?? 'TEST', level: level ?? 0, stages: stages ?? [] },
+        // Opened to be looked at: a layer whose shape the file does not give shows as unknown; runs and exports ask for it.
+        tolerant: true,
         onProgress: (stage, fraction) => options.onProgress?.({ stage, fraction }),
         signal: options.signal,
       });
@@ -193,6 +196,7 @@ export function createService(): Service {
       keep(s, runs);
       return info;
     },
+    reportModel: async (req: Request<'reportModel'>, options) => reportModel(session(req.id).model, req, options),
     activation: async (req: Request<'activation'>) => {
       const s = session(req.id);
       const find = (id: string): StoredRun => {

@@ -29,7 +29,8 @@ export function summarize(id: string, model: CaffeNet): ModelSummary {
       type: layer.type,
       bottoms: layer.bottoms,
       tops: layer.tops,
-      top_shapes: info.topShapes,
+      top_shapes: info.unknown !== undefined ? layer.tops.map(() => null) : info.topShapes,
+      ...(info.unknown !== undefined ? { unknown: info.unknown } : {}),
       blob_shapes: info.blobShapes,
       params: info.blobShapes.reduce((n, s) => n + count(s), 0),
       inPlace: layer.inPlace.some(Boolean),
@@ -49,7 +50,7 @@ export function summarize(id: string, model: CaffeNet): ModelSummary {
     weightsFormat: model.weightsFormat,
     inputs: graph.layers
       .filter((l) => layerDef(l.type)?.role === 'data')
-      .flatMap((l) => l.tops.map((name, i) => ({ name, shape: shapes.layers[l.index].topShapes[i] }))),
+      .flatMap((l) => l.tops.map((name, i) => ({ name, shape: shapes.layers[l.index].unknown !== undefined ? null : shapes.layers[l.index].topShapes[i] }))),
     outputs: graph.outputs.map((t) => graph.tensors[t].blob),
     layers,
     totalParams: layers.reduce((n, l) => n + l.params, 0),

@@ -20,7 +20,7 @@ describe('data layers (their tops are net inputs)', () => {
   });
 
   it('ImageData without new_height/new_width needs a given shape, and says how to give it', () => {
-    expectShapeError(() => shapesOf(source('ImageData', { image_data_param: { batch_size: 2 } }), []), 'image_data_param.new_height', /first image.*--input-shape data=N,C,H,W/);
+    expectShapeError(() => shapesOf(source('ImageData', { image_data_param: { batch_size: 2 } }), []), 'image_data_param.new_height', /first image.*input shape, data=N,C,H,W \(the Input shapes field; --input-shape on the command line\)/);
     expect(topsOf(source('ImageData', { image_data_param: { batch_size: 2 } }), [], 2, [[2, 3, 64, 48]])).toEqual([[2, 3, 64, 48], [2]]);
   });
 
@@ -49,7 +49,7 @@ describe('data layers (their tops are net inputs)', () => {
 
   it('Data and HDF5Data take their shape from files Portafilter does not read: a given shape, or a clear error', () => {
     expect(topsOf(source('Data', { data_param: { batch_size: 64 } }), [], 2, [[64, 1, 28, 28]])).toEqual([[64, 1, 28, 28], [64]]);
-    expectShapeError(() => shapesOf(source('Data', { data_param: { batch_size: 64 } }), []), 'data_param.source', /database.*--input-shape data=/);
+    expectShapeError(() => shapesOf(source('Data', { data_param: { batch_size: 64 } }), []), 'data_param.source', /database.*input shape, data=N,C,H,W/);
     expectShapeError(() => shapesOf(source('HDF5Data', {}, ['x']), []), 'hdf5_data_param.source', /HDF5/);
   });
 });

@@ -212,7 +212,7 @@ describe('the network as a graph', () => {
   it('keys a layout by what is drawn, so reopening a prototxt (with or without weights) reuses it', () => {
     const again = { ...LENET, id: 'another-session', caffemodel: '/m/lenet.caffemodel' };
     expect(graphKey(again)).toBe(graphKey(LENET));
-    const batch64 = { ...LENET, layers: LENET.layers.map((l) => ({ ...l, top_shapes: l.top_shapes.map((s) => [64, ...s.slice(1)]) })) };
+    const batch64 = { ...LENET, layers: LENET.layers.map((l) => ({ ...l, top_shapes: l.top_shapes.map((s) => [64, ...(s ?? []).slice(1)]) })) };
     expect(graphKey(batch64)).not.toBe(graphKey(LENET));
   });
 });

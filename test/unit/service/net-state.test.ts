@@ -28,3 +28,40 @@ describe('openModel in a net state', () => {
     await expect(service.call('openModel', { prototxt: LENET_TRAIN_TEST, phase: 'DEPLOY' as 'TEST' })).rejects.toThrow(/phase/);
   });
 });
+
+describe('a net whose shapes the file does not give', () => {
+  it('is refused where it must compute: a run, an export, the reference, with the first unknown layer and its line', async () => {
+    const { loadCaffeNet } = await import('../../../src/main/net/model.js');
+    const { createEngine } = await import('../../../src/main/engine/index.js');
+    const { exportModel } = await import('../../../src/main/export/index.js');
+    const model = await loadCaffeNet({ prototxt: LENET_TRAIN_TEST, tolerant: true });
+    expect(model.shapes.unknown).toEqual([expect.objectContaining({ layer: 'mnist', type: 'Data', location: expect.objectContaining({ line: 17 }) })]);
+    await expect(createEngine(model, { engine: 'reference' })).rejects.toThrow(/lenet_train_test\.v1\.prototxt:17:\d+.*running the net needs every shape; layer 'mnist' \(Data\) has none/);
+    model.weights.set('conv1', []);
+    await expect(exportModel(model, { format: 'onnx', out: '/nowhere/x.onnx', ordering: 'channels_last' })).rejects.toThrow(/exporting needs every shape; layer 'mnist' \(Data\) has none/);
+    // Without `tolerant`, the net is refused at once, as before.
+    await expect(loadCaffeNet({ prototxt: LENET_TRAIN_TEST })).rejects.toThrow(/the Data layer takes its shape from the records of its database/);
+  });
+
+  it('opens BVLC lenet_train_test without an input shape: the Data layer and all after it unknown, with the reason; a run asks for the shape', async () => {
+    const summary = await service.call('openModel', { prototxt: LENET_TRAIN_TEST });
+    expect(summary.layers.map((l) => l.name)).toEqual(['mnist', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'accuracy', 'loss']);
+    const [mnist, conv1] = summary.layers;
+    expect(mnist.top_shapes).toEqual([null, null]);
+    expect(mnist.unknown).toBe('the Data layer takes its shape from the records of its database: give it as an input shape, data=N,C,H,W (the Input shapes field; --input-shape on the command line)');
+    expect(conv1.top_shapes).toEqual([null]);
+    expect(conv1.unknown).toBe("its bottom 'data' is unknown, after 'mnist' (Data): the Data layer takes its shape from the records of its database: give it as an input shape, data=N,C,H,W (the Input shapes field; --input-shape on the command line)");
+    expect(summary.inputs).toEqual([
+      { name: 'data', shape: null },
+      { name: 'label', shape: null },
+    ]);
+    // The Keras side says why nothing converts, layer by layer.
+    const keras = await service.call('kerasLayers', { id: summary.id, ordering: 'channels_last' });
+    expect(keras.byCaffeLayer.conv1).toMatchObject({ status: 'failed' });
+    expect(JSON.stringify(keras.byCaffeLayer.conv1)).toContain("its shape is unknown: its bottom 'data' is unknown");
+    // An image needs a size to be resized to, which the file does not give.
+    await expect(service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' } })).rejects.toThrow(
+      /digit_3\.png: is an image, but the net input 'data' has no size to resize it to \(the Data layer takes its shape from the records of its database: .*\): give the input shape data=1,C,H,W, or feed a \.npy, which brings its own shape/,
+    );
+  });
+});

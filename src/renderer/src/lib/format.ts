@@ -1,7 +1,7 @@
 /** How numbers and shapes read in the workbench. Pure, so the CLI's wording can be matched in tests. */
 
-/** Caffe N×C×H×W, as Caffe's own logs write shapes; a 0-axis blob is a scalar. */
-export const formatShape = (shape: readonly number[]): string => (shape.length === 0 ? 'scalar' : shape.join('×'));
+/** Caffe N×C×H×W, as Caffe's own logs write shapes; a 0-axis blob is a scalar; null: the file does not give it. */
+export const formatShape = (shape: readonly number[] | null): string => (shape === null ? 'unknown' : shape.length === 0 ? 'scalar' : shape.join('×'));
 
 // One formatter for every call: toLocaleString builds a new one each time (70 ms for a 670-row table).
 const COUNT_FORMAT = new Intl.NumberFormat('en-US');

@@ -179,7 +179,7 @@ export function buildGraph(summary: SummaryPart): NetGraph {
   const versionOf = (blob: string): number => {
     let v = current.get(blob);
     if (v === undefined) {
-      v = versions.push({ blob, writer: null, topIndex: 0, shape: inputShape.get(blob), readers: [] }) - 1;
+      v = versions.push({ blob, writer: null, topIndex: 0, shape: inputShape.get(blob) ?? undefined, readers: [] }) - 1;
       current.set(blob, v);
     }
     return v;
@@ -191,7 +191,7 @@ export function buildGraph(summary: SummaryPart): NetGraph {
       reads[index].push(v);
     }
     layer.tops.forEach((top, i) => {
-      current.set(top, versions.push({ blob: top, writer: index, topIndex: i, shape: layer.top_shapes[i], readers: [] }) - 1);
+      current.set(top, versions.push({ blob: top, writer: index, topIndex: i, shape: layer.top_shapes[i] ?? undefined, readers: [] }) - 1);
     });
   });
   const finalWriter = new Map<string, number>();
@@ -286,7 +286,7 @@ export function buildGraph(summary: SummaryPart): NetGraph {
  * layout is reused when the same prototxt is opened again, with or without weights.
  */
 export function graphKey(summary: SummaryPart): string {
-  const parts = summary.layers.map((l) => `${l.name}\u0001${l.type}\u0001${l.bottoms.join('\u0002')}\u0001${l.tops.join('\u0002')}\u0001${l.keyParams ?? ''}\u0001${l.top_shapes.map((s) => s.join('x')).join('\u0002')}`);
+  const parts = summary.layers.map((l) => `${l.name}\u0001${l.type}\u0001${l.bottoms.join('\u0002')}\u0001${l.tops.join('\u0002')}\u0001${l.keyParams ?? ''}\u0001${l.top_shapes.map((s) => s?.join('x') ?? '?').join('\u0002')}`);
   const text = `${summary.inputs.map((i) => i.name).join(',')}|${summary.outputs.join(',')}|${parts.join('\u0003')}`;
   // FNV-1a, twice over with different seeds: short keys, collisions out of reach for a handful of models.
   let a = 0x811c9dc5;

@@ -15,7 +15,7 @@ export interface LayerRow {
 
 const volume = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 /** Output size of a layer for sorting: the elements of its first top (0 when it has none). */
-const outputSize = (layer: LayerInfo): number => (layer.top_shapes.length > 0 ? volume(layer.top_shapes[0]) : 0);
+const outputSize = (layer: LayerInfo): number => (layer.top_shapes[0] ? volume(layer.top_shapes[0]) : 0);
 
 /**
  * Filter terms are separated by spaces and must all match (case-insensitive) the layer's name,
@@ -54,7 +54,7 @@ export function viewLayers(layers: readonly LayerInfo[], filter: string, key: So
  * the layer ran, which for in-place chains (conv -> relu on the same blob) is the last writer's top.
  */
 export function bottomShapes(summary: ModelSummary): (number[] | undefined)[][] {
-  const current = new Map<string, number[]>(summary.inputs.map((input) => [input.name, input.shape]));
+  const current = new Map<string, number[]>(summary.inputs.flatMap((input) => (input.shape ? [[input.name, input.shape] as const] : [])));
   return summary.layers.map((layer) => {
     const shapes = layer.bottoms.map((bottom) => current.get(bottom));
     layer.tops.forEach((top, i) => {

@@ -117,7 +117,7 @@ export function ranWhat(info: Pick<RunInfo, 'form' | 'ordering' | 'flipKernels'>
 }
 
 /** `data 1×3×227×227`: what a run feeds, for the prompt before the first run. */
-export const inputsText = (inputs: readonly { name: string; shape: readonly number[] }[]): string => inputs.map((i) => `${i.name} ${formatShape(i.shape)}`).join(', ');
+export const inputsText = (inputs: readonly { name: string; shape: readonly number[] | null }[]): string => inputs.map((i) => `${i.name} ${formatShape(i.shape)}`).join(', ');
 
 /** A prediction as a chart and a list name it. */
 export const predictionName = (p: Prediction): string => p.label ?? `class ${p.index}`;
