@@ -47,6 +47,18 @@ describe('data layers (their tops are net inputs)', () => {
     );
   });
 
+  it('Data gives its shape where its parameters fix it: batch_size, crop_size, and the channels of force_color / force_gray or one mean_value each', () => {
+    const data = (transform: Record<string, unknown>) => source('Data', { data_param: { batch_size: 32 }, transform_param: transform });
+    expect(topsOf(data({ crop_size: 224, mean_value: [104, 117, 123] }), [], 2)).toEqual([[32, 3, 224, 224], [32]]);
+    expect(topsOf(data({ crop_size: 28, force_gray: true }), [], 2)).toEqual([[32, 1, 28, 28], [32]]);
+    expect(topsOf(data({ crop_size: 227, force_color: true, mean_value: [128] }), [], 2)).toEqual([[32, 3, 227, 227], [32]]);
+    // One mean_value for every channel says nothing of how many there are; no crop_size leaves the size to the records.
+    expectShapeError(() => shapesOf(data({ crop_size: 224, mean_value: [128] }), []), 'data_param.source', /its channels: neither force_color, force_gray nor a mean_value per channel/);
+    expectShapeError(() => shapesOf(data({ mean_value: [104, 117, 123] }), []), 'data_param.source', /from the records of its database: give it as an input shape/);
+    // A given shape wins.
+    expect(topsOf(data({ crop_size: 224, mean_value: [104, 117, 123] }), [], 2, [[1, 3, 224, 224]])).toEqual([[1, 3, 224, 224], [1]]);
+  });
+
   it('Data and HDF5Data take their shape from files Portafilter does not read: a given shape, or a clear error', () => {
     expect(topsOf(source('Data', { data_param: { batch_size: 64 } }), [], 2, [[64, 1, 28, 28]])).toEqual([[64, 1, 28, 28], [64]]);
     expectShapeError(() => shapesOf(source('Data', { data_param: { batch_size: 64 } }), []), 'data_param.source', /database.*input shape, data=N,C,H,W/);

@@ -65,3 +65,21 @@ describe('a net whose shapes the file does not give', () => {
     );
   });
 });
+
+describe('a data layer whose parameters give its shape', () => {
+  it("opens the head of BVLC GoogLeNet's train_val in each phase with OpenCV's deploy shapes at the phase's batch size", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { fixture } = await import('../../helpers/fixtures.js');
+    const net = new URL('../../data/models/bvlc_googlenet_train_val.head.prototxt', import.meta.url).pathname;
+    // OpenCV's dnn on the deploy prototxt (batch 10): the same layers, another batch.
+    const deploy = JSON.parse(readFileSync(fixture('prototxts', 'bvlc_googlenet.shapes.json'), 'utf8')) as { layers: { name: string; top_shapes: number[][] }[] };
+    const at = (batch: number) => new Map(deploy.layers.map((l) => [l.name, l.top_shapes.map((s) => [batch, ...s.slice(1)])]));
+    for (const [phase, batch] of [['TRAIN', 32], ['TEST', 50]] as const) {
+      const summary = await service.call('openModel', { prototxt: net, phase });
+      const expected = at(batch);
+      expect(summary.layers[0].top_shapes).toEqual([[batch, 3, 224, 224], [batch]]);
+      for (const layer of summary.layers.slice(1)) expect(layer.top_shapes, `${phase} ${layer.name}`).toEqual(expected.get(layer.name));
+      expect(summary.layers.every((l) => l.unknown === undefined)).toBe(true);
+    }
+  });
+});
