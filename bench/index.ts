@@ -13,13 +13,14 @@ import { cliStartup, parseVgg16Cli } from './cli.js';
 import { manyLayers } from './many-layers.js';
 import { parseVgg16 } from './parse-vgg16.js';
 import { referenceExecutor } from './reference-executor.js';
+import { reportVggCnnS } from './report.js';
 import type { BenchOptions, Benchmark, Log } from './types.js';
 import { vggCnnS } from './vgg-cnn-s.js';
 import { workbenchGraph } from './workbench-graph.js';
 import { workbenchRun } from './workbench-run.js';
 import { workbenchWeights } from './workbench-weights.js';
 
-const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, manyLayers, workbenchGraph, workbenchWeights, workbenchRun];
+const BENCHMARKS: Benchmark[] = [cliStartup, parseVgg16, parseVgg16Cli, referenceExecutor, vggCnnS, reportVggCnnS, manyLayers, workbenchGraph, workbenchWeights, workbenchRun];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

@@ -9,6 +9,7 @@ import type { convert } from './convert.js';
 import type { diff } from './diff.js';
 import type { inspect } from './inspect.js';
 import type { run } from './run.js';
+import type { report } from './report.js';
 
 /** An option's value as given. Empty is refused: `--mean ''` is an unset shell variable, never a wish to be ignored. */
 function given(value: string): string {
@@ -97,9 +98,9 @@ export function program(): Command {
       process.stdout.write((await inspect(prototxt, caffemodel, opts)) + '\n');
     });
 
-  const inputOptions = (cmd: Command, engine: { default: string; help: string }): Command =>
+  /** pycaffe Transformer's preprocessing, then the engine and the converted model's form: run, diff and report. */
+  const runOptions = (cmd: Command, engine: { default: string; help: string }): Command =>
     netOptions(cmd)
-      .addOption(new Option('--input <file>', 'image (JPEG, PNG, …) or X.npy in Caffe layout N,C,H,W; NAME=FILE for a net with several inputs (repeatable)').argParser(collect))
       .option('--mean <file>', 'mean to subtract: .binaryproto or .npy (full C,H,W image at the input size, else its per-channel mean)', given)
       .option('--mean-values <values>', 'per-channel mean to subtract, in the net\'s channel order (e.g. 104,117,123 for B,G,R)', decimals)
       .option('--scale <s>', 'multiply the input last (Transformer input_scale, e.g. 0.017)', decimal)
@@ -109,6 +110,9 @@ export function program(): Command {
       .option('--ordering <ordering>', 'the converted model\'s ordering: channels_last (TensorFlow, the default) or channels_first (Theano)', given)
       .option('--flip-kernels', 'flip convolution kernels 180° for true-convolution backends (channels_first only)')
       .option('--json', 'print one JSON object');
+
+  const inputOptions = (cmd: Command, engine: { default: string; help: string }): Command =>
+    runOptions(cmd.addOption(new Option('--input <file>', 'image (JPEG, PNG, …) or X.npy in Caffe layout N,C,H,W; NAME=FILE for a net with several inputs (repeatable)').argParser(collect)), engine);
 
   inputOptions(
     cli
@@ -144,6 +148,27 @@ export function program(): Command {
       process.stdout.write((opts.json ? JSON.stringify(report) : diffTable(report)) + '\n');
       const compared = report.rows.some((r) => r.status !== 'missing');
       if (!report.ok || !compared) process.exitCode = 1;
+    });
+
+  runOptions(
+    cli
+      .command('report')
+      .description('an equivalence report over a folder of inputs, as one self-contained HTML file: every layer\'s error, top-1/top-5 agreement, the outputs\' error histogram, what ran, sha256 of every file, throughput')
+      .argument('<prototxt>', 'network definition')
+      .argument('<caffemodel>', 'trained weights'),
+    { default: 'tfjs', help: 'the default proves the converted Keras model, the artefact the exports carry' },
+  )
+    .requiredOption('--images <dir>', 'the folder of inputs: images (JPEG, PNG, …) and X.npy in Caffe layout N,C,H,W, taken in name order', given)
+    .requiredOption('--out <file>', 'the .html report to write', given)
+    .option('--force', 'replace an earlier Portafilter report at --out (never another file)')
+    .option('--against <dir|reference>', 'reference, or a folder holding one folder of .npy dumps per input, named by the input file\'s stem (DIR/<stem>/<layer>.npy, as diff --against reads them)', given, 'reference')
+    .option('--naming <auto|layers|blobs>', 'how dump files are named', given, 'auto')
+    .option('--labels <file>', 'class names, one per line (synset_words.txt works)', given)
+    .action(async (prototxt: string, caffemodel: string, opts: Parameters<typeof report>[2]) => {
+      const { report, reportText } = await import('./report.js');
+      const summary = await report(prototxt, caffemodel, opts, (line) => process.stderr.write(line + '\n'));
+      process.stdout.write((opts.json ? JSON.stringify(summary) : reportText(summary)) + '\n');
+      if (!summary.ok) process.exitCode = 1;
     });
 
   netOptions(

@@ -38,6 +38,12 @@ export const PATH_ACCESS: Readonly<Record<string, PathAccess>> = {
   'diffModel.preprocess.mean': 'read',
   // A folder of dumps, read.
   'diffModel.dumps': 'read',
+  // A report reads a folder of inputs, its mean, its labels and a folder of dump folders; it writes one .html file.
+  'reportModel.images': 'read',
+  'reportModel.preprocess.mean': 'read',
+  'reportModel.against': 'read',
+  'reportModel.labels': 'read',
+  'reportModel.out': 'write',
 };
 
 /** String fields that name no file: session ids, input blob names, and layer names. */
@@ -45,6 +51,8 @@ export const NOT_PATHS: readonly string[] = [
   'closeModel.id',
   'convertModel.id',
   'convertModel.verify.input.sample',
+  // Stage names of Caffe's net state.
+  'openModel.stages[]',
   'openModel.inputShapes{key}',
   'kerasLayers.id',
   'layerParams.id',
@@ -63,6 +71,7 @@ export const NOT_PATHS: readonly string[] = [
   'activation.minus',
   'diffModel.id',
   'diffModel.input.sample',
+  'reportModel.id',
 ];
 
 export interface PathField {
