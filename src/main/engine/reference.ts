@@ -14,6 +14,7 @@ import type { Blob, LayerDef, ReferenceContext, Shape } from '../layers/types.js
 import type { NetLayer } from '../net/graph.js';
 import type { CaffeNet } from '../net/model.js';
 import { requireKnownShapes } from '../net/shapes.js';
+import { gemmKernel } from '../layers/reference-gemm.js';
 import type { Engine, LayerOutput, RunOptions, RunResult } from './types.js';
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
@@ -87,7 +88,8 @@ export function createReferenceEngine(model: CaffeNet): Engine {
   const inputTensors = new Map<string, number>();
   for (const { layer, role } of steps) if (role === 'data') layer.outputs.forEach((id, i) => inputTensors.set(layer.tops[i], id));
 
-  const detail = 'plain JavaScript, float64 sums';
+  // Names what computes, as every engine does: the products' micro-kernel (reference-gemm.ts), the rest JavaScript.
+  const detail = `float64 sums; matrix products in ${gemmKernel() === 'wasm' ? 'WebAssembly SIMD' : 'plain JavaScript'}, the rest in JavaScript`;
 
   return {
     name: 'reference',

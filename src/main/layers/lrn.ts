@@ -61,14 +61,36 @@ registerLayer({
       return [blob(x.shape, x.data.map((v, i) => v * Math.pow(1 + p.alpha * avg[i], -p.beta)))];
     }
     // lrn_layer.cpp ACROSS_CHANNELS: x / (k + alpha/size · Σ x²)^beta over the size channels centred on c, zero-padded.
+    // As CrossChannelForward_cpu does, the window sum runs along the channels (add the square entering, drop the one
+    // leaving), here in float64 for a whole plane at a time.
     const out = new Float32Array(x.data.length);
+    const src = x.data;
+    const sum = new Float64Array(plane);
+    const scale = p.alpha / size;
+    const { k } = p;
+    const power = -p.beta;
     for (let n = 0; n < num; n++) {
-      for (let s = 0; s < plane; s++) {
-        const at = (c: number): number => (n * channels + c) * plane + s;
-        for (let c = 0; c < channels; c++) {
-          let sum = 0;
-          for (let j = Math.max(0, c - pre), e = Math.min(channels - 1, c + pre); j <= e; j++) sum += x.data[at(j)] ** 2;
-          out[at(c)] = x.data[at(c)] * Math.pow(p.k + (p.alpha / size) * sum, -p.beta);
+      const image = n * channels * plane;
+      sum.fill(0);
+      for (let c = 0; c < Math.min(pre, channels); c++) {
+        for (let s = 0, i = image + c * plane; s < plane; s++, i++) sum[s] += src[i] * src[i];
+      }
+      for (let c = 0; c < channels; c++) {
+        const at = image + c * plane;
+        if (c + pre < channels) {
+          for (let s = 0, i = at + pre * plane; s < plane; s++, i++) sum[s] += src[i] * src[i];
+        }
+        if (c - pre - 1 >= 0) {
+          for (let s = 0, i = at - (pre + 1) * plane; s < plane; s++, i++) sum[s] -= src[i] * src[i];
+        }
+        if (power === -0.75) {
+          // β = 0.75 (every BVLC model): b^-0.75 = 1 / (√b·√√b), a float64 ulp or so from Math.pow, ten times as fast.
+          for (let s = 0, i = at; s < plane; s++, i++) {
+            const root = Math.sqrt(k + scale * sum[s]);
+            out[i] = src[i] / (root * Math.sqrt(root));
+          }
+        } else {
+          for (let s = 0, i = at; s < plane; s++, i++) out[i] = src[i] * Math.pow(k + scale * sum[s], power);
         }
       }
     }

@@ -1,41 +1,63 @@
 /**
  * Numeric kernels of the Caffe-semantics reference (the `reference` members of the layer files):
  * matrix products, im2col/col2im (de)convolution, pooling windows, axis broadcasting and transposes.
- * Everything works on Caffe's row-major layout (N,C,H,W) in plain JavaScript, sharing no kernel with
- * the TF.js or onnxruntime engines the converted model runs on.
+ * Everything works on Caffe's row-major layout (N,C,H,W) in plain JavaScript, but for the matrix
+ * product's micro-kernel (WebAssembly SIMD, reference-gemm.ts), sharing no kernel with the TF.js or
+ * onnxruntime engines the converted model runs on.
  */
 import { asList, count } from './common.js';
+import { gemm, MR, NR, type PackB } from './reference-gemm.js';
 import type { Blob, ReferenceContext } from './types.js';
 
 export { count };
 
 /** -FLT_MAX, where Caffe starts a max. */
 export const FLT_MAX = 3.4028234663852886e38;
-/** Largest im2col buffer, in floats: larger convolutions are done in slices of output positions. */
+/** Largest deconvolution column buffer, in floats: larger deconvolutions are done in slices of input positions. */
 const COLUMN_BUDGET = 1 << 22;
 
 /**
- * C[m×n] = A[m×k] · B, where B is [n×k] when `bTransposed`, else [k×n]. Plain JavaScript, summing in
- * float64: independent of every tfjs kernel the converted model may run on, and more exact than
- * Caffe's own float32 GEMM. Four rows of B per pass over C's row keep the inner loop fed.
+ * C[m×n] = A[m×k] · B, where B is [n×k] when `bTransposed`, else [k×n]. Sums in float64: independent
+ * of every tfjs kernel the converted model may run on, and more exact than Caffe's own float32 GEMM.
+ * From 8 rows of A on it is `gemm`'s packed, register-tiled product; below that (an InnerProduct at
+ * batch 1, a GEMV bound by reading the weights once) four columns of C share each pass over A's row.
  */
 export function matMul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bTransposed: boolean): Float32Array {
   const out = new Float32Array(m * n);
   if (m === 0 || n === 0 || k === 0) return out;
+  if (m >= 8) {
+    gemm(m, k, n, { data: a, offset: 0, rowStride: k, colStride: 1 }, { data: b, offset: 0, rowStride: bTransposed ? 1 : n, colStride: bTransposed ? k : 1 }, out);
+    return out;
+  }
   if (bTransposed) {
     for (let i = 0; i < m; i++) {
       const ai = i * k;
-      for (let j = 0; j < n; j++) {
-        const bj = j * k;
+      let j = 0;
+      for (; j + 3 < n; j += 4) {
+        const b0 = j * k - ai;
+        const b1 = b0 + k;
+        const b2 = b1 + k;
+        const b3 = b2 + k;
         let s0 = 0;
         let s1 = 0;
-        let p = 0;
-        for (; p + 1 < k; p += 2) {
-          s0 += a[ai + p] * b[bj + p];
-          s1 += a[ai + p + 1] * b[bj + p + 1];
+        let s2 = 0;
+        let s3 = 0;
+        for (let p = ai, e = ai + k; p < e; p++) {
+          const av = a[p];
+          s0 += av * b[b0 + p];
+          s1 += av * b[b1 + p];
+          s2 += av * b[b2 + p];
+          s3 += av * b[b3 + p];
         }
-        if (p < k) s0 += a[ai + p] * b[bj + p];
-        out[i * n + j] = s0 + s1;
+        out[i * n + j] = s0;
+        out[i * n + j + 1] = s1;
+        out[i * n + j + 2] = s2;
+        out[i * n + j + 3] = s3;
+      }
+      for (; j < n; j++) {
+        let s = 0;
+        for (let p = ai, bj = j * k - ai, e = ai + k; p < e; p++) s += a[p] * b[bj + p];
+        out[i * n + j] = s;
       }
     }
     return out;
@@ -185,38 +207,71 @@ export function convGeometry(ctx: ReferenceContext): ConvGeometry {
 }
 
 /**
- * The im2col rows of output positions [p0, p1) of one group: row p holds the (c, i, j) receptive field
- * of output position p, zero where it falls into the padding (im2col.cpp, transposed so that each
- * row is contiguous for the product).
+ * Im2col (im2col.cpp) of one image and group, straight into gemm's packed B: column p of the
+ * [C/g·kh·kw × positions] matrix is output position p's (c, i, j) receptive field, zero where it falls
+ * into the padding.
  */
-function im2row(
-  x: Float32Array, xOff: number, channels: number, height: number, width: number, g: ConvGeometry,
-  outW: number, p0: number, p1: number, rows: Float32Array,
-): void {
+function im2colPacked(x: Float32Array, xOff: number, channels: number, height: number, width: number, g: ConvGeometry, outW: number): PackB {
   const [kh, kw] = g.kernel;
   const [sh, sw] = g.stride;
   const [ph, pw] = g.pad;
   const [dh, dw] = g.dilation;
   const plane = height * width;
-  let r = 0;
-  for (let p = p0; p < p1; p++) {
-    const oh = Math.floor(p / outW);
-    const ow = p - oh * outW;
-    const h0 = oh * sh - ph;
-    const w0 = ow * sw - pw;
-    for (let c = 0; c < channels; c++) {
-      const base = xOff + c * plane;
-      for (let i = 0; i < kh; i++) {
-        const h = h0 + i * dh;
-        if (h < 0 || h >= height) {
-          rows.fill(0, r, r + kw);
-          r += kw;
-          continue;
+  const k = channels * kh * kw;
+  return (f, at, p0, p1) => {
+    for (let p = p0; p < p1; p++) {
+      const col = p - p0;
+      let d = at + Math.floor(col / NR) * k * NR + (col % NR);
+      const oh = Math.floor(p / outW);
+      const h0 = oh * sh - ph;
+      const w0 = (p - oh * outW) * sw - pw;
+      for (let c = 0, base = xOff; c < channels; c++, base += plane) {
+        for (let i = 0, h = h0; i < kh; i++, h += dh) {
+          if (h < 0 || h >= height) {
+            for (let j = 0; j < kw; j++, d += NR) f[d] = 0;
+            continue;
+          }
+          const row = base + h * width;
+          for (let j = 0, w = w0; j < kw; j++, w += dw, d += NR) f[d] = w >= 0 && w < width ? x[row + w] : 0;
         }
-        const rowBase = base + h * width;
-        for (let j = 0, w = w0; j < kw; j++, w += dw) rows[r++] = w >= 0 && w < width ? x[rowBase + w] : 0;
       }
     }
+  };
+}
+
+/**
+ * One output plane of a convolution, Σ over (c, i, j) in im2col's order of w(c, i, j)·x(c, h, w), in float64,
+ * rounded into out[outAt..]. Taps falling into the padding are left out (im2col's zeros add nothing). Row by
+ * row: the row of sums (`acc`, outW long) stays in L1 while every tap adds to it.
+ */
+function convolveDirect(
+  x: Float32Array, xOff: number, channels: number, height: number, width: number, weight: Float32Array, wOff: number,
+  g: ConvGeometry, outH: number, outW: number, acc: Float64Array, out: Float32Array, outAt: number,
+): void {
+  const [kh, kw] = g.kernel;
+  const [sh, sw] = g.stride;
+  const [ph, pw] = g.pad;
+  const [dh, dw] = g.dilation;
+  // Tap column j reads input column ow·sw + shift[j], inside the image for ow in [first[j], last[j]).
+  const shift = Int32Array.from({ length: kw }, (_, j) => j * dw - pw);
+  const first = shift.map((s) => Math.max(0, Math.ceil(-s / sw)));
+  const last = shift.map((s) => Math.min(outW, Math.floor((width - 1 - s) / sw) + 1));
+  for (let oh = 0; oh < outH; oh++) {
+    acc.fill(0);
+    for (let c = 0; c < channels; c++) {
+      const plane = xOff + c * height * width;
+      for (let i = 0; i < kh; i++) {
+        const h = oh * sh - ph + i * dh;
+        if (h < 0 || h >= height) continue;
+        const t = wOff + (c * kh + i) * kw;
+        for (let j = 0; j < kw; j++) {
+          const wv = weight[t + j];
+          const row = plane + h * width + shift[j];
+          for (let ow = first[j], e = last[j]; ow < e; ow++) acc[ow] += wv * x[row + ow * sw];
+        }
+      }
+    }
+    for (let ow = 0, o = outAt + oh * outW; ow < outW; ow++) out[o + ow] = acc[ow];
   }
 }
 
@@ -231,21 +286,20 @@ export function convolve2d(x: Blob, weight: Float32Array, g: ConvGeometry, top: 
   const k = cg * g.kernel[0] * g.kernel[1];
   const positions = outH * outW;
   const out = new Float32Array(outer * outputs * positions);
-  const slice = Math.max(1, Math.min(positions, Math.floor(COLUMN_BUDGET / Math.max(1, k))));
-  const rows = new Float32Array(slice * k);
+  // Fewer outputs per group than gemm's 4-row tile (depthwise convolutions): summed straight from the input,
+  // the same sums in the same order without the im2col copy. A non-finite weight times the padding's zeros is
+  // NaN in Caffe's im2col GEMM, so such weights stay with gemm.
+  const direct = og < MR && weight.every(Number.isFinite);
+  const acc = direct ? new Float64Array(outW) : undefined;
   for (let n = 0; n < outer; n++) {
     for (let grp = 0; grp < g.group; grp++) {
-      const w = weight.subarray(grp * og * k, (grp + 1) * og * k);
-      const xOff = (n * channels + grp * cg) * height * width;
-      const base = (n * outputs + grp * og) * positions;
-      for (let p0 = 0; p0 < positions; p0 += slice) {
-        const p1 = Math.min(positions, p0 + slice);
-        const np = p1 - p0;
-        im2row(x.data, xOff, cg, height, width, g, outW, p0, p1, rows);
-        const r = matMul(w, rows.subarray(0, np * k), og, k, np, true);
-        if (np === positions) out.set(r, base);
-        else for (let o = 0; o < og; o++) out.set(r.subarray(o * np, (o + 1) * np), base + o * positions + p0);
+      if (acc) {
+        for (let o = 0; o < og; o++) convolveDirect(x.data, (n * channels + grp * cg) * height * width, cg, height, width, weight, (grp * og + o) * k, g, outH, outW, acc, out, ((n * outputs) + grp * og + o) * positions);
+        continue;
       }
+      const w = { data: weight, offset: grp * og * k, rowStride: k, colStride: 1 };
+      const cols = im2colPacked(x.data, (n * channels + grp * cg) * height * width, cg, height, width, g, outW);
+      gemm(og, k, positions, w, cols, out, (n * outputs + grp * og) * positions, positions);
     }
   }
   return out;
@@ -271,27 +325,32 @@ export function deconvolve2d(x: Blob, weight: Float32Array, g: ConvGeometry, top
   const positions = height * width;
   const outPlane = outH * outW;
   const out = new Float32Array(outer * outputs * outPlane);
-  const wT = Array.from({ length: g.group }, (_, grp) => transpose(blob([cg, kc], weight.subarray(grp * cg * kc, (grp + 1) * cg * kc)), [1, 0]).data);
   const slice = Math.max(1, Math.min(positions, Math.floor(COLUMN_BUDGET / Math.max(1, kc))));
   for (let n = 0; n < outer; n++) {
     for (let grp = 0; grp < g.group; grp++) {
       const xOff = (n * channels + grp * cg) * positions;
-      const xT = transpose(blob([cg, positions], x.data.subarray(xOff, xOff + cg * positions)), [1, 0]).data;
       const base = (n * outputs + grp * og) * outPlane;
+      // W_gᵀ: A(i, p) = W_g[p, i], W_g being [C/g, O/g·kh·kw].
+      const wT = { data: weight, offset: grp * cg * kc, rowStride: 1, colStride: kc };
       for (let p0 = 0; p0 < positions; p0 += slice) {
         const p1 = Math.min(positions, p0 + slice);
         const np = p1 - p0;
-        const col = matMul(wT[grp], xT.subarray(p0 * cg, p1 * cg), kc, cg, np, true);
+        const col = new Float32Array(kc * np);
+        gemm(kc, cg, np, wT, { data: x.data, offset: xOff + p0, rowStride: positions, colStride: 1 }, col);
+        const y0 = Math.floor(p0 / width);
+        const x0 = p0 - y0 * width;
         for (let c = 0, row = 0; c < og; c++) {
           const plane = base + c * outPlane;
           for (let i = 0; i < kh; i++) {
             for (let j = 0; j < kw; j++, row++) {
-              const src = row * np;
-              for (let p = p0; p < p1; p++) {
-                const hc = Math.floor(p / width);
-                const h = hc * sh - ph + i * dh;
-                const w = (p - hc * width) * sw - pw + j * dw;
-                if (h >= 0 && h < outH && w >= 0 && w < outW) out[plane + h * outW + w] += col[src + p - p0];
+              for (let q = row * np, e = q + np, y = y0, xi = x0; q < e; q++) {
+                const h = y * sh - ph + i * dh;
+                const w = xi * sw - pw + j * dw;
+                if (h >= 0 && h < outH && w >= 0 && w < outW) out[plane + h * outW + w] += col[q];
+                if (++xi === width) {
+                  xi = 0;
+                  y++;
+                }
               }
             }
           }

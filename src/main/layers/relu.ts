@@ -1,6 +1,6 @@
 import { f, unary } from '../export/onnx-ops.js';
 import { changed, label, registerNeuron } from './common.js';
-import { mapValues } from './reference-kernels.js';
+import { blob } from './reference-kernels.js';
 import { elementwise, outputLike } from '../keras/layout.js';
 
 registerNeuron('ReLU', undefined, {
@@ -12,7 +12,17 @@ registerNeuron('ReLU', undefined, {
   },
   reference(ctx) {
     const slope = ctx.param<{ negative_slope: number }>('relu_param').negative_slope;
-    return [mapValues(ctx.bottoms[0], (x) => Math.max(x, 0) + slope * Math.min(x, 0))];
+    // relu_layer.cpp: max(x, 0) + slope·min(x, 0), as written (so 0·-∞ is NaN there and here). For finite x,
+    // max(x, 0) = (x + |x|)/2 and min(x, 0) = (x - |x|)/2 exactly in float64, without the branch Math.max takes
+    // (a misprediction for every other value of a zero-centred blob).
+    const x = ctx.bottoms[0];
+    const out = new Float32Array(x.data.length);
+    for (let i = 0, src = x.data; i < src.length; i++) {
+      const v = src[i];
+      const abs = Math.abs(v);
+      out[i] = v - v === 0 ? 0.5 * (v + abs) + slope * (0.5 * (v - abs)) : Math.max(v, 0) + slope * Math.min(v, 0);
+    }
+    return [blob(x.shape, out)];
   },
   keras(ctx) {
     const slope = ctx.param<{ negative_slope: number }>('relu_param').negative_slope;
