@@ -149,3 +149,14 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
+
+/** Clicks an element inside the page and returns the page's clock at the click. */
+// String bodies: this file is typed for Node, the functions run in the page.
+export const clickAt = (wb: Workbench, selector: string): Promise<number> =>
+  wb.page.evaluate(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
+    if (!el) throw new Error('nothing matches ' + ${JSON.stringify(selector)});
+    const t = performance.now();
+    el.click();
+    return t;
+  })()`) as Promise<number>;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Log } from './types.js';
-import { percentile, startWorkbench, type Workbench } from './workbench-host.js';
+import { clickAt, percentile, startWorkbench, type Workbench } from './workbench-host.js';
 import { loadCaffeNet } from '../src/main/net/model.js';
 import { syntheticModelSize, writeSyntheticCaffeModel, type SyntheticNet } from '../test/helpers/caffemodel-writer.js';
 
@@ -65,16 +65,6 @@ function cliRun(caffemodel: string): { wall: number; forward: number; engine: st
   const out = JSON.parse(r.stdout) as { engine: string; milliseconds: number };
   return { wall, forward: out.milliseconds, engine: out.engine };
 }
-
-/** Clicks inside the page, returning the page's clock at the click. */
-const clickAt = (wb: Workbench, selector: string): Promise<number> =>
-  wb.page.evaluate(`(() => {
-    const el = document.querySelector(${JSON.stringify(selector)});
-    if (!el) throw new Error('nothing matches ' + ${JSON.stringify(selector)});
-    const t = performance.now();
-    el.click();
-    return t;
-  })()`) as Promise<number>;
 
 async function workbenchRuns(wb: Workbench, caffemodel: string, log: Log): Promise<{ runs: number[]; maps: number[]; engine: string }> {
   await wb.openByUrl({ kind: 'model', prototxt: PROTOTXT, caffemodel });

@@ -18,24 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureModel } from './parse-vgg16.js';
 import type { Benchmark, Log } from './types.js';
-import { GRAPH_DRAWN_MARK, GRAPH_LABELS_MARK, KERAS_VIEW_SHOWN_MARK, percentile, startWorkbench, type Workbench } from './workbench-host.js';
+import { clickAt, GRAPH_DRAWN_MARK, GRAPH_LABELS_MARK, KERAS_VIEW_SHOWN_MARK, percentile, startWorkbench, type Workbench } from './workbench-host.js';
 import { resnet152Prototxt } from '../test/helpers/resnet-prototxt.js';
 
 const HISTOGRAM_DRAWN_MARK = 'portafilter:histogram-drawn';
 const TILES_DRAWN_MARK = 'portafilter:tiles-drawn';
 const CACHED_SWITCHES = 10;
 const FC6_TIMEOUT = 60_000;
-
-/** Clicks an element inside the page and returns the page's clock at the click. */
-// String bodies: this file is typed for Node, the functions run in the page.
-const clickAt = (wb: Workbench, selector: string): Promise<number> =>
-  wb.page.evaluate(`(() => {
-    const el = document.querySelector(${JSON.stringify(selector)});
-    if (!el) throw new Error('nothing matches ' + ${JSON.stringify(selector)});
-    const t = performance.now();
-    el.click();
-    return t;
-  })()`) as Promise<number>;
 
 /** Chooses a layer in the Weights view's picker, returning the page's clock at the change. */
 const chooseLayer = (wb: Workbench, layer: string): Promise<number> =>

@@ -67,6 +67,21 @@ const layerList = (file: string, model: unknown): Json[] => {
   return layers;
 };
 
+/** The model around its layers: name, inputs and outputs as the config says (no Caffe side: it is read from a file). */
+function modelSpec(file: string, model: unknown, layers: KerasLayerSpec[]): KerasModelSpec {
+  const config = (model as Json).config as Json;
+  return {
+    name: String(config.name ?? 'model'),
+    ordering: 'channels_last',
+    flipKernels: false,
+    layers,
+    inputs: refsOf(file, config.input_layers, 'input_layers'),
+    outputs: refsOf(file, config.output_layers, 'output_layers'),
+    caffeLayers: [],
+    skipped: [],
+  };
+}
+
 /** config.json of a `.keras` archive as a spec (weights empty). */
 export function specFromKerasConfig(file: string, model: unknown): KerasModelSpec {
   const layers: KerasLayerSpec[] = layerList(file, model).map((l) => {
@@ -79,17 +94,7 @@ export function specFromKerasConfig(file: string, model: unknown): KerasModelSpe
     const config = className === 'InputLayer' ? { batch_shape: l.config.batch_shape, sparse: l.config.sparse ?? false } : withoutCommon(l.config);
     return { name, className, config, inputs, outputShapes: [], weights: [] };
   });
-  const config = (model as Json).config as Json;
-  return {
-    name: String(config.name ?? 'model'),
-    ordering: 'channels_last',
-    flipKernels: false,
-    layers,
-    inputs: refsOf(file, config.input_layers, 'input_layers'),
-    outputs: refsOf(file, config.output_layers, 'output_layers'),
-    caffeLayers: [],
-    skipped: [],
-  };
+  return modelSpec(file, model, layers);
 }
 
 /** The root `model_config` of a legacy `.h5` (the Keras 2 dialect) as a spec (weights empty). */
@@ -111,17 +116,7 @@ export function specFromLegacyConfig(file: string, model: unknown): KerasModelSp
     }
     return { name, className, config: c, inputs, outputShapes: [], weights: [] };
   });
-  const config = (model as Json).config as Json;
-  return {
-    name: String(config.name ?? 'model'),
-    ordering: 'channels_last',
-    flipKernels: false,
-    layers,
-    inputs: refsOf(file, config.input_layers, 'input_layers'),
-    outputs: refsOf(file, config.output_layers, 'output_layers'),
-    caffeLayers: [],
-    skipped: [],
-  };
+  return modelSpec(file, model, layers);
 }
 
 const textOf = (v: unknown): string => (v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v));

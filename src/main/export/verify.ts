@@ -21,6 +21,7 @@ import { netInputs } from '../engine/inputs.js';
 import { isClassScores } from '../engine/predictions.js';
 import { createReferenceEngine } from '../engine/reference.js';
 import type { io, Tensor } from '@tensorflow/tfjs-core';
+import type { OutputAgreementInfo, VerificationInfo } from '../../shared/api.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { KerasModelSpec, KerasTensorRef } from '../keras/spec.js';
 import type { Blob } from '../layers/types.js';
@@ -35,30 +36,9 @@ export interface VerifyInput {
   source: string;
 }
 
-export interface OutputAgreement {
-  blob: string;
-  shape: number[];
-  maxAbs: number;
-  maxRel: number;
-  /** Largest error over the diff's tolerance: under 1 agrees. */
-  ratio: number;
-  ok: boolean;
-  /** For class scores: the top class of sample 0 in the file's output and in the reference's. */
-  top1?: { exported: number; reference: number };
-}
-
-export interface Verification {
-  format: ExportFormat;
-  /** What loaded and ran the files, with its version and backend. */
-  consumer: string;
-  /** The input it ran on. */
-  input: string;
-  ok: boolean;
-  outputs: OutputAgreement[];
-  /** Why it could not be checked, or why it failed beyond the numbers. */
-  problems: string[];
-  milliseconds: number;
-}
+/** One net output of the file against the reference, and the whole verification: as the API carries them. */
+export type OutputAgreement = OutputAgreementInfo;
+export type Verification = Omit<VerificationInfo, 'format'> & { format: ExportFormat };
 
 const SEED = 0x5eed;
 

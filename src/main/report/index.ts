@@ -3,6 +3,7 @@ import type { CaffeNet } from '../net/model.js';
 import { gatherEquivalence, overallAgreement, type Equivalence, type EquivalenceOptions } from './equivalence.js';
 import { checkReportTarget, writeReportFile } from './report-file.js';
 import { renderReport } from './report-html.js';
+import type { ReportInfo } from '../../shared/api.js';
 
 export { overallAgreement, type Equivalence } from './equivalence.js';
 
@@ -13,22 +14,8 @@ export interface ReportOptions extends EquivalenceOptions {
   force?: boolean;
 }
 
-/** What the callers say about a written report. */
-export interface ReportSummary {
-  out: string;
-  images: number;
-  seconds: number;
-  imagesPerSecond: number;
-  setupSeconds: number;
-  top1?: { agreed: number; compared: number };
-  top5?: { agreed: number; compared: number };
-  first?: { layer: string; type: string; top: number; images: number; cause?: string };
-  ok: boolean;
-  engine: string;
-  engineDetail: string;
-  against: string;
-  warnings: string[];
-}
+/** What the callers say about a written report: the API's ReportInfo, which the CLI prints too. */
+export type ReportSummary = ReportInfo;
 
 export function summarizeReport(eq: Equivalence, out: string): ReportSummary {
   const agreement = overallAgreement(eq);
