@@ -25,7 +25,7 @@ export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export type CallOutcome = { result: unknown } | CallFailure;
 
-export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input', 'labels', 'dumps'] as const;
+export const FILE_KINDS = ['prototxt', 'caffemodel', 'binaryproto', 'npy', 'input', 'labels', 'dumps', 'inputs'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
 /** What the native open dialog offers for each kind; a `folder` kind chooses a folder (and what is under it becomes readable). */
@@ -40,13 +40,15 @@ export const FILE_FILTERS: Record<FileKind, { name: string; extensions: string[]
   labels: { name: 'Class labels, one per line (*.txt)', extensions: ['txt'] },
   // The Compare view's dumps: a folder of <layer>.npy (or pycaffe net.blobs <blob>.npy) saved from real Caffe.
   dumps: { name: 'folder of Caffe .npy dumps', extensions: ['npy'], folder: true },
+  // The report's inputs: a folder of images and .npy arrays.
+  inputs: { name: 'folder of inputs (images and .npy)', extensions: ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', 'npy'], folder: true },
 };
 
 export const isFileKind = (value: unknown): value is FileKind =>
   typeof value === 'string' && (FILE_KINDS as readonly string[]).includes(value);
 
-/** What the native save dialog is asked for: an export, in one of convertModel's formats. */
-export type SaveKind = ConvertRequest['format'];
+/** What the native save dialog is asked for: an export, in one of convertModel's formats, or an equivalence report. */
+export type SaveKind = ConvertRequest['format'] | 'report';
 
 /** The save dialog's file type per export format; null for the formats that write a folder (named in the dialog, created by the export). */
 export const SAVE_FILTERS: Record<SaveKind, { name: string; extensions: string[] } | null> = {
@@ -55,6 +57,7 @@ export const SAVE_FILTERS: Record<SaveKind, { name: string; extensions: string[]
   tfjs: null,
   onnx: { name: 'ONNX model (*.onnx)', extensions: ['onnx'] },
   npy: null,
+  report: { name: 'HTML report (*.html)', extensions: ['html'] },
 };
 
 export const isSaveKind = (value: unknown): value is SaveKind => typeof value === 'string' && Object.hasOwn(SAVE_FILTERS, value);

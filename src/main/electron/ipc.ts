@@ -87,13 +87,13 @@ export function registerIpc(service: Service, isAppFrame: FrameCheck, paths: Use
     return granted(await paths.grantRead(picked.filePaths[0], true)).path;
   });
 
-  // Only suggests, grants and returns a path: nothing is written until the page calls convertModel with it.
+  // Only suggests, grants and returns a path: nothing is written until the page calls convertModel (or reportModel) with it.
   ipcMain.handle(IPC_PICK_SAVE_PATH, async (event, kind: unknown, suggested: unknown): Promise<string | null> => {
     if (!isAppFrame(event.senderFrame) || !isSaveKind(kind) || !isSuggestedPath(suggested)) return null;
     const filter = SAVE_FILTERS[kind];
     const options: SaveDialogOptions = {
-      title: filter ? 'Export the model' : 'Export the model as a folder (give the new folder a name)',
-      buttonLabel: 'Export here',
+      title: kind === 'report' ? 'Save the equivalence report' : filter ? 'Export the model' : 'Export the model as a folder (give the new folder a name)',
+      buttonLabel: kind === 'report' ? 'Save here' : 'Export here',
       properties: ['createDirectory', 'showOverwriteConfirmation'],
       filters: filter ? [filter, { name: 'All files', extensions: ['*'] }] : [],
     };

@@ -44,6 +44,20 @@ export const useReporterStore = defineStore('reporter', () => {
   /** An earlier report is at the target: the user decides. */
   const confirmReplace = ref<string | null>(null);
   const result = shallowRef<ReportInfo | null>(null);
+  /** The path last chosen in the native save dialog (Electron), which the main process lets the report write. */
+  const chosenOut = ref<string | null>(null);
+
+  /** The native save dialog (Electron only), starting at the current path. */
+  async function browseOut(): Promise<void> {
+    const pick = api().pickSavePath;
+    if (!pick) return;
+    try {
+      const path = await pick('report', out.value.trim());
+      if (path !== null) out.value = chosenOut.value = path;
+    } catch (e) {
+      model.showError(toSerializedError(e));
+    }
+  }
 
   watch(
     () => model.summary?.id,
@@ -61,6 +75,11 @@ export const useReporterStore = defineStore('reporter', () => {
     if (!summary || running.value) return;
     confirmReplace.value = null;
     if (!images.value.trim()) return void (problem.value = 'choose the folder of inputs (images or .npy) to report on');
+    // In the app, the main process writes only where the user chose in its save dialog: ask there first.
+    if (api().pickSavePath && out.value.trim() !== chosenOut.value) {
+      await browseOut();
+      if (out.value.trim() !== chosenOut.value) return;
+    }
     if (!out.value.trim()) return void (problem.value = 'name the .html file to write the report to');
     const setup = runner.current?.setup;
     const preprocess = setup ? toPreprocess(setup.preprocess) : { preprocess: {} };
@@ -108,6 +127,7 @@ export const useReporterStore = defineStore('reporter', () => {
     confirmReplace,
     result,
     write,
+    browseOut,
     keepExisting: () => void (confirmReplace.value = null),
     cancel: () => activity.cancel(),
     toggle: () => void (visible.value = !visible.value),
