@@ -22,7 +22,7 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28
 .muted { color: #5d6775; } .mono, td.mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 .verdict { padding: 10px 14px; border-radius: 6px; margin: 12px 0; } .verdict.ok { background: #e4f4e8; border: 1px solid #7cc08d; } .verdict.bad { background: #fbe7e6; border: 1px solid #d9837d; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; } th, td { padding: 3px 9px; border-bottom: 1px solid #e1e5ea; text-align: left; vertical-align: top; }
-th { background: #f1f3f6; position: sticky; top: 0; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f1f3f6; } table.layers th { position: sticky; top: 0; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.first td { background: #fbe1df; font-weight: 600; } tr.diverged td.status, tr.shape td.status { color: #b3261e; font-weight: 600; } tr.missing td { color: #7b8491; }
 td.cause { color: #b3261e; font-weight: normal; } .kv th { background: none; position: static; font-weight: 600; width: 220px; }
 svg.plot { display: block; max-width: 100%; height: auto; margin: 8px 0; } svg .frame { fill: #fbfcfd; stroke: #c9d0d8; } svg .grid { stroke: #e3e7ec; }
