@@ -14,6 +14,7 @@ import { gatherEquivalence, type Equivalence } from '../../src/main/report/equiv
 import { writeEquivalenceReport } from '../../src/main/report/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { readBlob } from '../helpers/fixture-runs.js';
+import { PYTHON } from '../system-deps.js';
 
 const LENET = (...p: string[]): string => fixture('models', 'lenet_mnist', ...p);
 const DIGITS = ['digit_0', 'digit_3', 'digit_7'];
@@ -145,8 +146,8 @@ describe('the report file', () => {
     expect(svgs.length).toBeGreaterThan(0);
     // An XML parser other than ours reads each plot: well-formed, with its bars.
     const parsed = spawnSync(
-      'python3',
-      ['-c', 'import sys, json, xml.etree.ElementTree as ET\nfor s in json.load(sys.stdin):\n    r = ET.fromstring(s)\n    print(r.tag, len(r.findall(".//rect")))'],
+      PYTHON,
+      ['-c', 'import sys, json, xml.etree.ElementTree as ET; plots = [ET.fromstring(s) for s in json.load(sys.stdin)]; print(plots[0].tag, sum(1 for e in plots[0].iter() if e.tag.endswith("rect")))'],
       { input: JSON.stringify(svgs), encoding: 'utf8' },
     );
     expect(parsed.stderr).toBe('');
