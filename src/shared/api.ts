@@ -580,7 +580,8 @@ export const methods = {
 export interface Responses {
   version: { version: string; node: string; platform: string };
   /** The bundled demo model, the names of its sample inputs (RunInput's sample), and the preprocessing they need. */
-  demoModel: OpenModelRequest & { title: string; samples: string[]; preprocess: Preprocess };
+  /** The demo's own inputs (`samples`, fed with `preprocess`), and the photos bundled for any net with a 3-channel input; RunInput's sample names either. */
+  demoModel: OpenModelRequest & { title: string; samples: string[]; photos: string[]; preprocess: Preprocess };
   openModel: ModelSummary;
   closeModel: { closed: boolean };
   readMean: MeanInfo;

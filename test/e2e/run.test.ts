@@ -160,8 +160,8 @@ describe('the Run view', () => {
     const best = prob.data.indexOf(Math.max(...prob.data));
     await wb.open(CIFAR.prototxt, CIFAR.caffemodel);
     await wb.page.getByRole('tab', { name: 'Run' }).click();
-    // Not the demo: no samples, a file.
-    expect(await view().getByRole('group', { name: 'Demo samples' }).count()).toBe(0);
+    // Not the demo: no digits, but the bundled photo a 3-channel net can take; here a file.
+    expect(await view().getByRole('group', { name: 'Bundled samples' }).getByRole('button').allTextContents()).toEqual(['cat']);
     await view().getByRole('group', { name: 'input', exact: true }).getByRole('button', { name: 'Browse host…' }).click();
     const browser = wb.page.getByTestId('host-browser');
     // It starts in the model's folder, where the photos are.

@@ -25,7 +25,7 @@ import type { Weight } from '../net/weights.js';
 import { layerParamFields } from './layer-params.js';
 import { summarize } from './summary.js';
 import type { Service } from './types.js';
-import { activation, demoSamples, diffModel, runModel, RUNS_KEPT, verificationInput, type StoredRun } from './runs.js';
+import { activation, demoSamples, diffModel, photoSamples, runModel, RUNS_KEPT, verificationInput, type StoredRun } from './runs.js';
 import { reportModel } from './report.js';
 import { blobDistribution, blobStats, filterTiles } from './weight-views.js';
 
@@ -103,6 +103,7 @@ export function createService(): Service {
         caffemodel: join(dir, 'weights.caffemodel'),
         inputShapes: { data: [1, 1, 28, 28] },
         samples: demoSamples(),
+        photos: photoSamples(),
         // The deploy prototxt has no input scaling; Caffe's lenet_train_test.prototxt fed pixel / 256.
         preprocess: { scale: 0.00390625 },
       };

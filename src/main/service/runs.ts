@@ -34,20 +34,28 @@ export interface StoredRun {
 const DEMO_FOLDER = (): string => resourcePath('demo', 'lenet_mnist');
 const SAMPLE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.npy']);
 
-/** The demo's bundled inputs, by file name. */
-export function demoSamples(): string[] {
-  return readdirSync(DEMO_FOLDER())
+/** Photos bundled for any net with a 3-channel input (resources/samples: the BVLC cat). */
+const PHOTO_FOLDER = (): string => resourcePath('samples');
+
+const inputsIn = (folder: string): string[] =>
+  readdirSync(folder)
     .filter((f) => SAMPLE_EXTENSIONS.has(extname(f).toLowerCase()))
     .sort();
-}
+
+/** The demo's bundled inputs, by file name. */
+export const demoSamples = (): string[] => inputsIn(DEMO_FOLDER());
+/** The bundled photos, by file name. */
+export const photoSamples = (): string[] => inputsIn(PHOTO_FOLDER());
 
 function inputPath(input: Request<'runModel'>['input']): string {
   if (input.file !== undefined) return input.file;
   const name = input.sample ?? '';
-  // By name from the list, never joined blindly: a name cannot reach outside the demo's folder.
-  const samples = demoSamples();
-  if (!samples.includes(name)) throw new PortafilterError(`the demo has no sample input '${name}' (it has ${samples.join(', ')})`);
-  return join(DEMO_FOLDER(), name);
+  // By name from the lists, never joined blindly: a name cannot reach outside the bundled folders.
+  const demo = demoSamples();
+  if (demo.includes(name)) return join(DEMO_FOLDER(), name);
+  const photos = photoSamples();
+  if (photos.includes(name)) return join(PHOTO_FOLDER(), name);
+  throw new PortafilterError(`there is no bundled sample input '${name}' (the demo has ${demo.join(', ')}; the photos are ${photos.join(', ')})`);
 }
 
 /** A labels file next to the prototxt, as Caffe's examples keep synset_words.txt beside the model. */

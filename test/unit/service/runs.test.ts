@@ -32,6 +32,18 @@ describe('running a model in the workbench', () => {
     expect(demo.preprocess).toEqual({ scale: 1 / 256 });
   });
 
+  it("feeds the bundled cat (BVLC's examples/images/cat.jpg) to a 3-channel net, resized to its input", async () => {
+    const demo = await service.call('demoModel', {});
+    expect(demo.photos).toEqual(['cat.jpg']);
+    const cifar = await service.call('openModel', {
+      prototxt: fixture('models', 'cifar10_quick', 'deploy.prototxt'),
+      caffemodel: fixture('models', 'cifar10_quick', 'weights.caffemodel'),
+    });
+    const run = await service.call('runModel', { id: cifar.id, input: { sample: 'cat.jpg' }, engine: 'reference' });
+    expect(run.inputs[0].shape).toEqual([1, 3, 32, 32]);
+    expect(run.outputs[0].shape).toEqual([1, 10]);
+  });
+
   it('predicts 3 for the drawn 3, with the probability OpenCV’s Caffe gives, and names the engine that ran', async () => {
     const { demo, summary } = await openDemo();
     const stages: string[] = [];
@@ -113,7 +125,9 @@ describe('running a model in the workbench', () => {
   it('refuses what it cannot do with the reason: two inputs or none, a sample the demo lacks, a layer not in the run, maps of a 2-D top', async () => {
     const { demo, summary } = await openDemo();
     await expect(service.call('runModel', { id: summary.id, input: {} })).rejects.toThrow(/exactly one of file/);
-    await expect(service.call('runModel', { id: summary.id, input: { sample: '../deploy.prototxt' } })).rejects.toThrow(/no sample input '..\/deploy.prototxt' \(it has digit_0.png/);
+    await expect(service.call('runModel', { id: summary.id, input: { sample: '../deploy.prototxt' } })).rejects.toThrow(
+      /no bundled sample input '..\/deploy.prototxt' \(the demo has digit_0.png, digit_3.png, digit_7.png; the photos are cat.jpg\)/,
+    );
     const run = await service.call('runModel', { id: summary.id, input: { sample: 'digit_3.png' }, preprocess: demo.preprocess, engine: 'reference' });
     await expect(service.call('activation', { id: summary.id, runId: run.runId, layer: 'nope' })).rejects.toThrow(/holds no output of layer 'nope'/);
     await expect(service.call('activation', { id: summary.id, runId: run.runId, layer: 'ip2', tiles: {} })).rejects.toThrow(/channel maps need a 4-D top/);

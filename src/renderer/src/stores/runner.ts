@@ -97,7 +97,11 @@ export const useRunnerStore = defineStore('runner', () => {
 
   const shown = computed(() => views.view === 'run');
   const isDemo = computed(() => isDemoModel(model.summary?.prototxt, demo.value?.prototxt));
-  const samples = computed(() => (isDemo.value ? (demo.value?.samples ?? []) : []));
+  /** The demo's digits for the demo; the bundled photos (the cat) for a net whose first input has three channels. */
+  const samples = computed(() => {
+    if (isDemo.value) return demo.value?.samples ?? [];
+    return model.summary?.inputs[0]?.shape?.[1] === 3 ? (demo.value?.photos ?? []) : [];
+  });
   const info = computed(() => current.value?.info ?? null);
 
   async function loadDemo(): Promise<void> {
