@@ -36,7 +36,8 @@ export function toTfjsArgs(config: Config): Config {
 const ACTIVATIONS: Record<string, string> = { linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softplus: 'softplus', silu: 'swish', swish: 'swish', elu: 'elu' };
 
 /** The TF.js layer computing one Keras 3 layer of the spec (unbuilt: no weights until it is applied). */
-export function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
+/** `inputRank`: the rank of the layer's (first) input, batch included; the layers that need one keep it from input to output. */
+export function makeLayer(spec: KerasLayerSpec, inputRank: number): tfl.layers.Layer {
   const c = spec.config;
   const name = spec.name;
   const unsupported = (why: string): never => {
@@ -119,7 +120,7 @@ export function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
     case 'LeakyReLU':
       return tfl.layers.leakyReLU({ name, alpha: num(c.negative_slope, 0.3) });
     case 'PReLU': {
-      const rank = spec.outputShapes[0].length;
+      const rank = inputRank;
       const shared = (c.shared_axes as number[] | null) ?? [];
       // TF.js' own PReLU only when alpha varies along the last axis alone (or nowhere).
       const lastOnly = Array.from({ length: rank - 2 }, (_, i) => i + 1).every((a) => shared.includes(a));
@@ -130,7 +131,7 @@ export function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
       return alpha === 1 ? tfl.layers.elu({ name }) : new AlphaELU({ name, alpha });
     }
     case 'BatchNormalization': {
-      const rank = spec.outputShapes[0].length;
+      const rank = inputRank;
       const axis = num(c.axis, -1) < 0 ? num(c.axis, -1) + rank : num(c.axis, -1);
       const args = { name, axis, epsilon: num(c.epsilon, 1e-3), center: c.center !== false, scale: c.scale !== false };
       if (axis !== rank - 1) return new AxisBatchNorm(args);
@@ -152,7 +153,7 @@ export function makeLayer(spec: KerasLayerSpec): tfl.layers.Layer {
     case 'Concatenate':
       return tfl.layers.concatenate({ name, axis: num(c.axis, -1) });
     case 'Softmax': {
-      const rank = spec.outputShapes[0].length;
+      const rank = inputRank;
       const axis = num(c.axis, -1) < 0 ? num(c.axis, -1) + rank : num(c.axis, -1);
       return axis === rank - 1 ? tfl.layers.softmax({ name, axis: -1 }) : new AxisSoftmax({ name, axis });
     }
@@ -233,8 +234,7 @@ export function buildTfjsGraph(spec: KerasModelSpec, { checkShapes = true }: { c
         if (!t) throw new EngineError(`layer '${ls.name}' reads ${refKey(r)}, which no earlier layer produces`, { layer: ls.caffeLayer });
         return t;
       });
-      // A spec without shapes: the layers makeLayer asks for a rank of (Softmax, PReLU, BatchNormalization) keep their input's.
-      const layer = makeLayer(checkShapes || ins.length === 0 ? ls : { ...ls, outputShapes: [ins[0].shape] });
+      const layer = makeLayer(ls, ins[0]?.shape.length ?? 0);
       const applied = layer.apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
       const outs = Array.isArray(applied) ? applied : [applied];
       if (checkShapes && (outs.length !== ls.outputShapes.length || outs.some((t, i) => !sameDims(t.shape, ls.outputShapes[i]))))

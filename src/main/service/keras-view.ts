@@ -42,7 +42,7 @@ function tfjsShapes(spec: KerasModelSpec): Map<string, KerasShape[] | undefined>
 function computeOutputShapes(ls: KerasLayerSpec, inputs: KerasShape[]): KerasShape[] | undefined {
   let layer: tfl.layers.Layer;
   try {
-    layer = makeLayer(ls);
+    layer = makeLayer(ls, inputs[0]?.length ?? 0);
   } catch {
     // The TF.js engine cannot run this class with this config: there is no TF.js shape to show.
     return undefined;
